@@ -1,0 +1,10 @@
+.PHONY: run test setup demo check-deploy
+run:            ## serve the portal with demo data on 127.0.0.1:8000
+	bash scripts/run.sh
+test:           ## the whole suite against PostgreSQL and Redis
+	bash scripts/test.sh
+setup:
+	bash scripts/setup.sh --dev
+check-deploy:   ## production settings must pass with no warnings
+	DJANGO_SETTINGS_MODULE=config.settings.production DJANGO_SECRET_KEY=$$(python3 -c 'import secrets;print(secrets.token_urlsafe(50))') \
+	DJANGO_ALLOWED_HOSTS=portal.example.gov.cn .venv/bin/python manage.py check --deploy --fail-level WARNING

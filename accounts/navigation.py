@@ -1,0 +1,18 @@
+"""What each role may do, as navigation entries: (label, url name, icon). Views check access themselves."""
+from .models import Role
+
+_INSTITUTIONS = ("机构名录", "institutions:list", "building")
+
+NAVIGATION = {
+    Role.FILER: [("本单位信息", "institutions:mine", "building")],
+    Role.CITY_OFFICER: [_INSTITUTIONS],
+    Role.PROVINCIAL_REVIEWER: [_INSTITUTIONS],
+    Role.SAMR_REVIEWER: [_INSTITUTIONS],
+    Role.ADMIN: [_INSTITUTIONS, ("系统管理", "admin:index", "gear")],
+}
+
+
+def navigation_for(user):
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return NAVIGATION.get(user.role, [])

@@ -1,0 +1,41 @@
+"""The one place that knows which rows each role may see.
+
+Every model a user can reach declares `scope_lookups = ScopeLookups(institution=..., city=...)`: the ORM paths from
+that model to the institution it belongs to and to that institution's city. `visible_to(user, model_or_queryset)`
+narrows a queryset accordingly; views, selectors, exports and tests all go through it.
+"""
+from dataclasses import dataclass
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db import models
+
+
+@dataclass(frozen=True)
+class ScopeLookups:
+    institution: str  # path to the institution's primary key, e.g. "pk" or "institution"
+    city: str  # path to the institution's city region, e.g. "city" or "institution__city"
+
+
+def visible_to(user, model_or_queryset) -> models.QuerySet:
+    from accounts.models import Role
+
+    if isinstance(model_or_queryset, models.QuerySet):
+        queryset = model_or_queryset
+    else:
+        queryset = model_or_queryset._default_manager.all()
+    lookups = getattr(queryset.model, "scope_lookups", None)
+    if not isinstance(lookups, ScopeLookups):
+        raise ImproperlyConfigured(f"{queryset.model.__name__} declares no scope_lookups; visible_to cannot scope it")
+
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return queryset.none()
+    role = user.role
+    if role in (Role.ADMIN, Role.SAMR_REVIEWER):
+        return queryset
+    if role == Role.PROVINCIAL_REVIEWER and user.region_id:
+        return queryset.filter(**{f"{lookups.city}__parent": user.region_id})
+    if role == Role.CITY_OFFICER and user.region_id:
+        return queryset.filter(**{lookups.city: user.region_id})
+    if role == Role.FILER and user.institution_id:
+        return queryset.filter(**{lookups.institution: user.institution_id})
+    return queryset.none()

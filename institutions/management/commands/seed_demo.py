@@ -1,0 +1,37 @@
+import random
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from accounts.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, create_demo_accounts
+from institutions.demo import generate_institutions
+from institutions.models import Institution
+
+
+class Command(BaseCommand):
+    help = "生成演示数据：湖南省各市州的检验检测机构与每个角色的演示账号（同一 --seed 结果相同）。"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--institutions", type=int, default=2000, help="机构数量（默认 2000）")
+        parser.add_argument("--seed", type=int, default=2023, help="随机种子（默认 2023）")
+        parser.add_argument("--if-empty", action="store_true", help="库中已有机构时什么也不做")
+
+    def handle(self, *args, institutions, seed, if_empty, **options):
+        if not settings.DEMO_MODE:
+            raise CommandError("当前设置不允许生成演示数据（生产环境永不创建演示账号）。")
+        if institutions < 1:
+            raise CommandError("--institutions 至少为 1。")
+        if Institution.objects.exists():
+            if if_empty:
+                self.stdout.write("数据库中已有机构数据，跳过演示数据。")
+                return
+            raise CommandError("数据库中已有机构数据；演示数据只能载入空库（可先执行 manage.py flush）。")
+
+        rng = random.Random(seed)
+        with transaction.atomic():
+            Institution.objects.bulk_create(generate_institutions(rng, institutions), batch_size=1000)
+            create_demo_accounts()
+        self.stdout.write(self.style.SUCCESS(f"已生成 {institutions} 家机构和 {len(DEMO_ACCOUNTS)} 个演示账号。"))
+        for username, role, _, _ in DEMO_ACCOUNTS:
+            self.stdout.write(f"  {username:<10} {role.label:<8} 密码 {DEMO_PASSWORD}")

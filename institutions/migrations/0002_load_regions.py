@@ -1,0 +1,12 @@
+from django.db import migrations
+
+from institutions import regions
+
+
+def load_regions(apps, schema_editor):
+    regions.load_regions(apps.get_model("institutions", "Region"))
+
+
+class Migration(migrations.Migration):
+    dependencies = [("institutions", "0001_initial")]
+    operations = [migrations.RunPython(load_regions, migrations.RunPython.noop)]

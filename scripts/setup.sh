@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Installs everything the portal needs on this machine: the virtual environment and Python packages, the front-end
+# assets from npm, and the system packages (CJK fonts for the PDFs; with --dev, Chromium and poppler for the tests).
+# Safe to run again: each step skips what is already in place.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DEV=0
+[ "${1:-}" = "--dev" ] && DEV=1
+PYTHON=${PYTHON:-python3.11}
+command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
+
+say() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
+
+# --- system packages (Debian/Ubuntu) ------------------------------------------------------------
+need=()
+# WeasyPrint needs Pango; Chinese PDFs need a CJK font.
+ldconfig -p 2>/dev/null | grep -q 'libpango-1.0' || need+=(libpango-1.0-0 libpangoft2-1.0-0)
+fc-list 2>/dev/null | grep -qi 'Noto Sans CJK' || need+=(fonts-noto-cjk fontconfig)
+if [ "$DEV" = 1 ]; then
+  [ -x /usr/bin/chromium ] || need+=(chromium)
+  command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
+fi
+if [ ${#need[@]} -gt 0 ]; then
+  say "installing system packages: ${need[*]}"
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO="sudo"
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "未找到 apt-get：请用本系统的包管理器安装 ${need[*]}" >&2
+    exit 1
+  fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+# --- Python -------------------------------------------------------------------------------------
+if [ ! -x .venv/bin/python ]; then
+  say "creating .venv with $PYTHON"
+  "$PYTHON" -m venv .venv
+fi
+stamp=.venv/.installed-$( (cat pyproject.toml; echo "dev=$DEV") | sha1sum | cut -c1-12)
+if [ ! -f "$stamp" ]; then
+  say "installing Python packages"
+  .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
+  if [ "$DEV" = 1 ]; then
+    .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+  else
+    .venv/bin/python -m pip install -q --disable-pip-version-check -e .
+  fi
+  rm -f .venv/.installed-*
+  touch "$stamp"
+fi
+
+# --- front-end assets ---------------------------------------------------------------------------
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing front-end assets from npm"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+mkdir -p var
+say "ready"

@@ -1,0 +1,80 @@
+import pytest
+from django.core.management import CommandError, call_command
+
+from accounts.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+from accounts.models import Role, User
+from institutions.models import Institution
+from stdnum.cn import uscc
+
+
+def _snapshot():
+    return list(Institution.objects.order_by("credit_code").values_list("name", "credit_code", "city__code"))
+
+
+def _wipe():
+    User.objects.all().delete()
+    Institution.objects.all().delete()
+
+
+@pytest.mark.django_db
+def test_seed_demo_is_deterministic_for_a_seed():
+    call_command("seed_demo", institutions=120, seed=7)
+    first = _snapshot()
+    _wipe()
+    call_command("seed_demo", institutions=120, seed=7)
+    assert _snapshot() == first
+    _wipe()
+    call_command("seed_demo", institutions=120, seed=8)
+    assert _snapshot() != first
+
+
+@pytest.mark.django_db
+def test_seed_demo_makes_valid_hunan_institutions_over_all_cities():
+    call_command("seed_demo", institutions=400, seed=1)
+    institutions = list(Institution.objects.select_related("city__parent"))
+    assert len(institutions) == 400
+    assert len({i.credit_code for i in institutions}) == 400
+    assert all(uscc.is_valid(i.credit_code) for i in institutions)
+    assert {i.city.parent.code for i in institutions} == {"430000"}
+    assert len({i.city.code for i in institutions}) == 14
+    # The credit code carries the institution's own division (first four digits of its city).
+    assert all(i.credit_code[2:6] == i.city.code[:4] for i in institutions)
+
+
+@pytest.mark.django_db
+def test_seed_demo_creates_the_documented_accounts(client):
+    call_command("seed_demo", institutions=30, seed=3)
+    roles = dict(User.objects.values_list("username", "role"))
+    assert roles == {username: role for username, role, _, _ in DEMO_ACCOUNTS}
+    filer = User.objects.get(username="filer")
+    assert filer.institution.city.name == "长沙市"
+    assert User.objects.get(username="city").region.name == "长沙市"
+    assert User.objects.get(role=Role.PROVINCIAL_REVIEWER).region.name == "湖南省"
+    for username, *_ in DEMO_ACCOUNTS:
+        assert User.objects.get(username=username).check_password(DEMO_PASSWORD)
+
+
+def test_readme_lists_every_demo_account():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert DEMO_PASSWORD in readme
+    for username, *_ in DEMO_ACCOUNTS:
+        assert f"`{username}`" in readme
+
+
+@pytest.mark.django_db
+def test_seed_demo_refuses_a_database_with_data_and_skips_with_if_empty():
+    call_command("seed_demo", institutions=5, seed=3)
+    with pytest.raises(CommandError):
+        call_command("seed_demo", institutions=5, seed=3)
+    call_command("seed_demo", institutions=5, seed=3, if_empty=True)
+    assert Institution.objects.count() == 5
+
+
+@pytest.mark.django_db
+def test_seed_demo_never_runs_outside_demo_mode(settings):
+    settings.DEMO_MODE = False
+    with pytest.raises(CommandError, match="不允许"):
+        call_command("seed_demo", institutions=5)
+    assert not User.objects.exists()

@@ -1,0 +1,101 @@
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.core.cache import cache
+
+from tests import factories
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache():
+    """The cache is the real Redis: start each test with nothing left by another (rate limits, lockouts)."""
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def transactional_db(transactional_db):
+    """Transactional tests flush every table afterwards, the migrated regions included: put them back first."""
+    from institutions.models import Region
+    from institutions.regions import load_regions
+
+    if not Region.objects.exists():
+        load_regions(Region)
+    return transactional_db
+
+
+@pytest.fixture
+def two_provinces(db):
+    """Institutions in two Hunan cities and one city of another province, with one user per role."""
+    changsha = factories.region("430100")
+    zhuzhou = factories.region("430200")
+    wuhan = factories.CityFactory(code="420100", name="武汉市")
+    inst = {
+        "changsha": factories.InstitutionFactory(name="长沙甲检测有限公司", city=changsha),
+        "changsha2": factories.InstitutionFactory(name="长沙乙检测有限公司", city=changsha),
+        "zhuzhou": factories.InstitutionFactory(name="株洲丙检测有限公司", city=zhuzhou),
+        "wuhan": factories.InstitutionFactory(name="武汉丁检测有限公司", city=wuhan),
+    }
+    users = {
+        "filer": factories.FilerFactory(institution=inst["changsha"]),
+        "city_officer": factories.CityOfficerFactory(region=changsha),
+        "provincial_reviewer": factories.ProvincialReviewerFactory(region=factories.region("430000")),
+        "samr_reviewer": factories.SamrReviewerFactory(),
+        "admin": factories.AdminFactory(),
+        "hubei_reviewer": factories.ProvincialReviewerFactory(region=factories.region("420000")),
+    }
+    return {"institutions": inst, "users": users}
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker):
+    """A real Celery worker (separate process) on the real Redis, using the test database.
+
+    Tests that use it must commit their data (transactional_db) so that the worker sees it.
+    """
+    from django.db import connection
+
+    queue = f"qts-test-{uuid.uuid4().hex[:8]}"
+    db = connection.settings_dict
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings.test",
+        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        CELERY_TASK_DEFAULT_QUEUE=queue,
+        QTS_TEST_EAGER="false",
+    )
+    log = open(ROOT / "var" / "test-celery-worker.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "-Q", queue, "--loglevel=INFO"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    from config.celery import app
+
+    previous = (app.conf.task_always_eager, app.conf.task_default_queue)
+    app.conf.task_always_eager = False
+    app.conf.task_default_queue = queue
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"Celery worker exited early; see {log.name}")
+            if app.control.inspect(timeout=1, destination=None).ping():
+                break
+        else:
+            raise RuntimeError("Celery worker did not answer within 60 s")
+        yield app
+    finally:
+        app.conf.task_always_eager, app.conf.task_default_queue = previous
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()

@@ -1,0 +1,92 @@
+"""Settings that differ by environment: production passes check --deploy; the embedded default needs no services."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _clean_env(**env):
+    drop = ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    return {**{k: v for k, v in os.environ.items() if k not in drop}, **env}
+
+
+def _run(code, **env):
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=_clean_env(**env), capture_output=True, text=True, timeout=120)
+
+
+def test_production_settings_pass_check_deploy_with_no_warnings():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=_clean_env(
+            DJANGO_SETTINGS_MODULE="config.settings.production",
+            DJANGO_SECRET_KEY="k" * 20 + "-a-long-random-production-secret-with-entropy-9f8e7d6c5b4a",
+            DJANGO_ALLOWED_HOSTS="portal.example.gov.cn",
+            DATABASE_URL="postgres://qts@db.internal:5432/qts",
+            REDIS_URL="redis://redis.internal:6379/0",
+        ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_settings_refuse_to_start_without_a_secret_key():
+    result = _run(
+        "import django; django.setup()",
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        DJANGO_ALLOWED_HOSTS="portal.example.gov.cn",
+    )
+    assert result.returncode != 0 and "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_embedded_default_is_sqlite_with_in_process_tasks():
+    code = (
+        "import json, django; django.setup(); from django.conf import settings as s;"
+        "print(json.dumps([s.DATABASES['default']['ENGINE'], str(s.DATABASES['default']['NAME']),"
+        " s.CELERY_TASK_ALWAYS_EAGER, s.CACHES['default']['BACKEND']]))"
+    )
+    result = _run(code, DJANGO_SETTINGS_MODULE="config.settings.local")
+    engine, name, eager, cache = json.loads(result.stdout.strip().splitlines()[-1])
+    assert engine.endswith("sqlite3") and name.endswith("var/db.sqlite3")
+    assert eager is True and cache.endswith("LocMemCache")
+
+
+@pytest.mark.parametrize(
+    "url, engine, name",
+    [
+        ("sqlite:////tmp/qts-demo.sqlite3", "sqlite3", "/tmp/qts-demo.sqlite3"),
+        ("postgres://postgres@127.0.0.1:5432/qts_other", "postgresql", "qts_other"),
+    ],
+)
+def test_database_url_forms(url, engine, name):
+    code = (
+        "import json, django; django.setup(); from django.conf import settings as s;"
+        "print(json.dumps([s.DATABASES['default']['ENGINE'], str(s.DATABASES['default']['NAME']), s.CELERY_TASK_ALWAYS_EAGER]))"
+    )
+    result = _run(code, DJANGO_SETTINGS_MODULE="config.settings.local", DATABASE_URL=url, REDIS_URL="redis://127.0.0.1:6379/3")
+    got_engine, got_name, eager = json.loads(result.stdout.strip().splitlines()[-1])
+    assert got_engine.endswith(engine) and got_name == name and eager is False
+
+
+@pytest.mark.django_db
+def test_no_missing_migrations():
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+def test_check_services_names_the_unreachable_service():
+    result = _run(
+        "import runpy; runpy.run_path('scripts/check_services.py')",
+        DATABASE_URL="postgres://postgres@127.0.0.1:1/qts",
+        REDIS_URL="redis://127.0.0.1:1/0",
+    )
+    assert result.returncode == 1
+    assert "PostgreSQL 无法连接" in result.stderr and "Redis 无法连接" in result.stderr
