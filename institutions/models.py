@@ -1,5 +1,8 @@
 from django.core.exceptions import ValidationError
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
 from stdnum.cn import uscc
 from stdnum.exceptions import InvalidChecksum, ValidationError as StdnumError
 
@@ -50,8 +53,105 @@ def validate_credit_code(value: str) -> None:
         )
 
 
+class ProfessionalField(models.Model):
+    """专业领域: an institution may tick several; per-field counts add up to more than the institutions."""
+
+    class Category(models.TextChoices):
+        TRADITIONAL = "traditional", "传统领域"
+        EMERGING = "emerging", "新兴领域"
+        OTHER = "other", "其他领域"
+
+    code = models.CharField("代码", max_length=4, unique=True)
+    name = models.CharField("名称", max_length=50)
+    category = models.CharField("类别", max_length=12, choices=Category.choices)
+    order = models.PositiveSmallIntegerField("排序", default=0)
+
+    class Meta:
+        verbose_name = "专业领域"
+        verbose_name_plural = "专业领域"
+        ordering = ["order", "code"]
+
+    def __str__(self):
+        return self.name
+
+
+class SupervisingDepartment(models.Model):
+    """行业主管部门, coded as in places 7-8 of a CMA certificate number."""
+
+    code = models.CharField("代码", max_length=2, unique=True)
+    name = models.CharField("名称", max_length=50)
+
+    class Meta:
+        verbose_name = "行业主管部门"
+        verbose_name_plural = "行业主管部门"
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+
+class CmaField(models.Model):
+    """资质认定证书专业领域代码 (places 5-6 of a CMA certificate number)."""
+
+    code = models.CharField("代码", max_length=2, unique=True)
+    name = models.CharField("名称", max_length=50)
+
+    class Meta:
+        verbose_name = "资质认定领域代码"
+        verbose_name_plural = "资质认定领域代码"
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+
+class CmaIssuer(models.Model):
+    """资质认定发证机关 (places 3-4): 00 is SAMR (national level), otherwise a province's bureau."""
+
+    code = models.CharField("代码", max_length=2, unique=True)
+    name = models.CharField("名称", max_length=50)
+    province = models.OneToOneField(
+        Region, verbose_name="省份", null=True, blank=True, on_delete=models.PROTECT, related_name="cma_issuer"
+    )
+
+    class Meta:
+        verbose_name = "资质认定发证机关"
+        verbose_name_plural = "资质认定发证机关"
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_national(self):
+        return self.province_id is None
+
+
+class ReviewingAuthority(models.TextChoices):
+    """Who reviews the institution's filing (notice §3(三))."""
+
+    PROVINCE = "province", "省级市场监督管理局"
+    SAMR = "samr", "国家市场监督管理总局"
+
+
 class Institution(models.Model):
     """A legal entity (法人单位) that files once per reporting year, whatever its certificates or names."""
+
+    class Nature(models.TextChoices):
+        ENTERPRISE = "enterprise", "企业"
+        PUBLIC_INSTITUTION = "public", "事业单位"
+        OTHER = "other", "其他（机关、社会团体等）"
+
+    class LegalStatus(models.TextChoices):
+        INDEPENDENT = "independent", "独立法人"
+        NON_INDEPENDENT = "non_independent", "非独立法人（产业活动单位）"
+
+    class Ownership(models.TextChoices):
+        STATE = "state", "国有及国有控股"
+        COLLECTIVE = "collective", "集体控股"
+        PRIVATE = "private", "私营"
+        FOREIGN = "foreign", "港澳台及外商投资"
+        OTHER = "other", "其他"
 
     name = models.CharField("机构名称", max_length=200)
     credit_code = models.CharField(
@@ -60,6 +160,12 @@ class Institution(models.Model):
         unique=True,
         error_messages={"unique": "该统一社会信用代码已被其他机构使用。"},
     )
+    # A few early codes from pilot regions fail the check legally: an admin may accept one, with a reason.
+    credit_code_override_reason = models.CharField("校验位例外原因", max_length=200, blank=True)
+    credit_code_override_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="例外确认人", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
     city = models.ForeignKey(
         Region,
         verbose_name="所在市州",
@@ -67,8 +173,41 @@ class Institution(models.Model):
         related_name="institutions",
         limit_choices_to={"level": Region.Level.CITY},
     )
+    division_code = models.CharField("行政区划代码", max_length=6, blank=True, help_text="县级行政区划代码（6位）")
+    legal_representative = models.CharField("法定代表人", max_length=50, blank=True)
+    registered_address = models.CharField("注册地址", max_length=300, blank=True)
+    established_year = models.PositiveSmallIntegerField("成立年份", null=True, blank=True)
+    nature = models.CharField("机构性质", max_length=12, choices=Nature.choices, default=Nature.ENTERPRISE)
+    legal_status = models.CharField(
+        "法人状态", max_length=16, choices=LegalStatus.choices, default=LegalStatus.INDEPENDENT
+    )
+    ownership = models.CharField("所有制", max_length=12, choices=Ownership.choices, default=Ownership.PRIVATE)
+    supervising_department = models.ForeignKey(
+        SupervisingDepartment, verbose_name="行业主管部门", null=True, blank=True, on_delete=models.PROTECT
+    )
+    professional_fields = models.ManyToManyField(ProfessionalField, verbose_name="专业领域", blank=True)
+    parent = models.ForeignKey(
+        "self", verbose_name="所属上级法人单位", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="sub_units",
+    )
+    is_listed = models.BooleanField("上市公司", default=False)
+    is_high_tech = models.BooleanField("高新技术企业", default=False)
+    is_specialized = models.BooleanField("专精特新企业", default=False)
+    is_group_member = models.BooleanField("集团化机构", default=False)
+    has_overseas_presence = models.BooleanField("境外资质或分支机构", default=False)
+    cnas_number = models.CharField("CNAS认可证书号", max_length=30, blank=True, help_text="未获CNAS认可的留空")
+    contact_person = models.CharField("联系人", max_length=50, blank=True)
+    contact_phone = models.CharField("联系电话", max_length=30, blank=True)
+    contact_email = models.EmailField("电子邮箱", blank=True)
+    reviewing_authority = models.CharField(
+        "审核单位", max_length=10, choices=ReviewingAuthority.choices, default=ReviewingAuthority.PROVINCE
+    )
+    # True when an institution holding both levels chose against the derived authority (notice §3(三)).
+    reviewing_authority_chosen = models.BooleanField("审核单位由机构自选", default=False)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"], m2m_fields=[professional_fields])
 
     scope_lookups = ScopeLookups(institution="pk", city="city")
 
@@ -76,7 +215,7 @@ class Institution(models.Model):
         verbose_name = "检验检测机构"
         verbose_name_plural = "检验检测机构"
         ordering = ["city__code", "name"]
-        indexes = [models.Index(fields=["name"])]
+        indexes = [models.Index(fields=["name"]), models.Index(fields=["reviewing_authority", "city"])]
 
     def __str__(self):
         return self.name
@@ -84,6 +223,150 @@ class Institution(models.Model):
     def clean(self):
         if self.credit_code:
             self.credit_code = uscc.compact(self.credit_code)
-            validate_credit_code(self.credit_code)
+            try:
+                validate_credit_code(self.credit_code)
+            except ValidationError as error:
+                if error.code != "credit_code_checksum" or not self.credit_code_override_reason:
+                    raise ValidationError({"credit_code": error})
         if self.city_id and self.city.level != Region.Level.CITY:
             raise ValidationError({"city": "所在地必须是市州一级的行政区划。"})
+        if self.established_year and self.established_year > timezone.localdate().year:
+            raise ValidationError({"established_year": "成立年份不能晚于今年。"})
+        if self.parent_id and self.parent_id == self.pk:
+            raise ValidationError({"parent": "所属上级法人单位不能是本机构自己。"})
+
+
+class Site(models.Model):
+    """场所: every address at which the entity tests."""
+
+    institution = models.ForeignKey(Institution, verbose_name="机构", on_delete=models.CASCADE, related_name="sites")
+    address = models.CharField("场所地址", max_length=300)
+    postal_code = models.CharField("邮政编码", max_length=6, blank=True)
+    division_code = models.CharField("行政区划代码", max_length=6, blank=True)
+
+    history = HistoricalRecords()
+    scope_lookups = ScopeLookups(institution="institution", city="institution__city")
+
+    class Meta:
+        verbose_name = "检验检测场所"
+        verbose_name_plural = "检验检测场所"
+        ordering = ["institution", "pk"]
+
+    def __str__(self):
+        return self.address
+
+
+class CertificateLevel(models.TextChoices):
+    NATIONAL = "national", "国家级"
+    PROVINCIAL = "provincial", "省级"
+
+
+class CmaCertificate(models.Model):
+    """资质认定证书. The 12-digit number YY AA FF DD NNNN decodes to year, issuer, field and department."""
+
+    institution = models.ForeignKey(
+        Institution, verbose_name="机构", on_delete=models.CASCADE, related_name="cma_certificates"
+    )
+    number = models.CharField(
+        "证书编号", max_length=12, unique=True, error_messages={"unique": "该资质认定证书编号已登记在其他机构名下。"}
+    )
+    level = models.CharField("证书级别", max_length=10, choices=CertificateLevel.choices)
+    issuer = models.ForeignKey(CmaIssuer, verbose_name="发证机关", on_delete=models.PROTECT)
+    cma_field = models.ForeignKey(CmaField, verbose_name="专业领域", on_delete=models.PROTECT)
+    supervising_department = models.ForeignKey(
+        SupervisingDepartment, verbose_name="行业主管部门", on_delete=models.PROTECT
+    )
+    issue_date = models.DateField("发证日期")
+    expiry_date = models.DateField("有效期至")
+    capability_items = models.PositiveIntegerField("能力范围项数", default=0)
+    scope_summary = models.CharField("能力范围概述", max_length=500, blank=True)
+
+    history = HistoricalRecords()
+    scope_lookups = ScopeLookups(institution="institution", city="institution__city")
+
+    class Meta:
+        verbose_name = "资质认定证书"
+        verbose_name_plural = "资质认定证书"
+        ordering = ["institution", "number"]
+        constraints = [
+            models.CheckConstraint(
+                name="cma_expiry_after_issue",
+                condition=models.Q(expiry_date__gt=models.F("issue_date")),
+                violation_error_message="有效期至必须晚于发证日期。",
+            )
+        ]
+
+    def __str__(self):
+        return self.number
+
+    def is_valid_on(self, day) -> bool:
+        return self.issue_date <= day <= self.expiry_date
+
+
+class OtherQualification(models.Model):
+    """其他法定资格、资质 held beside CMA (construction, transport, special equipment, …)."""
+
+    class Kind(models.TextChoices):
+        CONSTRUCTION = "construction", "建设工程"
+        TRANSPORT = "transport", "交通运输"
+        SPECIAL_EQUIPMENT = "special_equipment", "特种设备"
+        WORK_SAFETY = "work_safety", "安全生产"
+        LIGHTNING = "lightning", "雷电防护"
+        WATER = "water", "水利"
+        CUSTOMS = "customs", "海关"
+        OTHER = "other", "其他"
+
+    institution = models.ForeignKey(
+        Institution, verbose_name="机构", on_delete=models.CASCADE, related_name="other_qualifications"
+    )
+    kind = models.CharField("资质类别", max_length=20, choices=Kind.choices)
+    number = models.CharField("证书编号", max_length=60)
+    issuer = models.CharField("发证机关", max_length=100)
+    issue_date = models.DateField("发证日期", null=True, blank=True)
+    expiry_date = models.DateField("有效期至", null=True, blank=True)
+
+    history = HistoricalRecords()
+    scope_lookups = ScopeLookups(institution="institution", city="institution__city")
+
+    class Meta:
+        verbose_name = "其他法定资质"
+        verbose_name_plural = "其他法定资质"
+        ordering = ["institution", "kind", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["institution", "kind", "number"], name="unique_other_qualification",
+                violation_error_message="本机构已登记该资质证书。",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.number}"
+
+    def is_valid_on(self, day) -> bool:
+        return (self.issue_date is None or self.issue_date <= day) and (
+            self.expiry_date is None or day <= self.expiry_date
+        )
+
+
+class NationalCentre(models.Model):
+    """国家质检中心: one social responsibility report per centre per year, filed by the lead entity."""
+
+    name = models.CharField("国家质检中心名称", max_length=200, unique=True)
+    lead_institution = models.ForeignKey(
+        Institution, verbose_name="牵头单位", on_delete=models.PROTECT, related_name="led_centres"
+    )
+    co_builders = models.ManyToManyField(
+        Institution, verbose_name="共建单位", blank=True, related_name="co_built_centres"
+    )
+    approval_number = models.CharField("批准文号", max_length=100, blank=True)
+
+    history = HistoricalRecords(m2m_fields=[co_builders])
+    scope_lookups = ScopeLookups(institution="lead_institution", city="lead_institution__city")
+
+    class Meta:
+        verbose_name = "国家质检中心"
+        verbose_name_plural = "国家质检中心"
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name

@@ -22,12 +22,14 @@ def _clean_cache():
 
 @pytest.fixture
 def transactional_db(transactional_db):
-    """Transactional tests flush every table afterwards, the migrated regions included: put them back first."""
-    from institutions.models import Region
+    """Transactional tests flush every table afterwards, the migrated reference data included: put it back first."""
+    from institutions import models as m
+    from institutions.reference import load_reference_data
     from institutions.regions import load_regions
 
-    if not Region.objects.exists():
-        load_regions(Region)
+    if not m.Region.objects.exists():
+        load_regions(m.Region)
+        load_reference_data(m.ProfessionalField, m.CmaField, m.SupervisingDepartment, m.CmaIssuer, m.Region)
     return transactional_db
 
 
