@@ -2,13 +2,14 @@
 from .models import Role
 
 _INSTITUTIONS = ("机构名录", "institutions:list", "building")
+_EXPORTS = ("数据导出", "summaries:exports", "file-earmark-spreadsheet")
 
 NAVIGATION = {
     Role.FILER: [("本单位信息", "institutions:mine", "building")],
-    Role.CITY_OFFICER: [_INSTITUTIONS],
-    Role.PROVINCIAL_REVIEWER: [_INSTITUTIONS],
-    Role.SAMR_REVIEWER: [_INSTITUTIONS],
-    Role.ADMIN: [_INSTITUTIONS, ("系统管理", "admin:index", "gear")],
+    Role.CITY_OFFICER: [_INSTITUTIONS, _EXPORTS],
+    Role.PROVINCIAL_REVIEWER: [_INSTITUTIONS, _EXPORTS],
+    Role.SAMR_REVIEWER: [_INSTITUTIONS, _EXPORTS],
+    Role.ADMIN: [_INSTITUTIONS, _EXPORTS, ("系统管理", "admin:index", "gear")],
 }
 
 

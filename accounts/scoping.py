@@ -1,7 +1,8 @@
 """The one place that knows which rows each role may see.
 
 Every model a user can reach declares `scope_lookups = ScopeLookups(institution=..., city=...)`: the ORM paths from
-that model to the institution it belongs to and to that institution's city. `visible_to(user, model_or_queryset)`
+that model to the institution it belongs to and to that institution's city; or `ScopeLookups(owner=...)` for things a
+user owns (their exports), which only that user and admins see. `visible_to(user, model_or_queryset)`
 narrows a queryset accordingly; views, selectors, exports and tests all go through it.
 """
 from dataclasses import dataclass
@@ -12,8 +13,9 @@ from django.db import models
 
 @dataclass(frozen=True)
 class ScopeLookups:
-    institution: str  # path to the institution's primary key, e.g. "pk" or "institution"
-    city: str  # path to the institution's city region, e.g. "city" or "institution__city"
+    institution: str = ""  # path to the institution's primary key, e.g. "pk" or "institution"
+    city: str = ""  # path to the institution's city region, e.g. "city" or "institution__city"
+    owner: str = ""  # for a user's own things (exports): path to that user; only they and admins see them
 
 
 def visible_to(user, model_or_queryset) -> models.QuerySet:
@@ -30,6 +32,8 @@ def visible_to(user, model_or_queryset) -> models.QuerySet:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return queryset.none()
     role = user.role
+    if lookups.owner:
+        return queryset if role == Role.ADMIN else queryset.filter(**{lookups.owner: user.pk})
     if role in (Role.ADMIN, Role.SAMR_REVIEWER):
         return queryset
     if role == Role.PROVINCIAL_REVIEWER and user.region_id:

@@ -57,12 +57,11 @@ def two_provinces(db):
 
 
 @pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker):
-    """A real Celery worker (separate process) on the real Redis, using the test database.
-
-    Tests that use it must commit their data (transactional_db) so that the worker sees it.
-    """
+def _celery_worker_session(django_db_setup, django_db_blocker):
+    """One real Celery worker process for the session, on the real Redis, using the test database and its own queue."""
     from django.db import connection
+
+    from config.celery import app
 
     queue = f"qts-test-{uuid.uuid4().hex[:8]}"
     db = connection.settings_dict
@@ -73,31 +72,40 @@ def celery_worker_process(django_db_setup, django_db_blocker):
         CELERY_TASK_DEFAULT_QUEUE=queue,
         QTS_TEST_EAGER="false",
     )
+    (ROOT / "var").mkdir(exist_ok=True)
     log = open(ROOT / "var" / "test-celery-worker.log", "w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "-Q", queue, "--loglevel=INFO"],
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "-Q", queue, "--loglevel=INFO",
+         "--hostname", f"{queue}@%h"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
-    from config.celery import app
-
-    previous = (app.conf.task_always_eager, app.conf.task_default_queue)
-    app.conf.task_always_eager = False
-    app.conf.task_default_queue = queue
     try:
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
+        while True:
             if proc.poll() is not None:
                 raise RuntimeError(f"Celery worker exited early; see {log.name}")
-            if app.control.inspect(timeout=1, destination=None).ping():
+            replies = app.control.inspect(timeout=1).ping() or {}
+            if any(name.startswith(queue) for name in replies):
                 break
-        else:
-            raise RuntimeError("Celery worker did not answer within 60 s")
-        yield app
+            if time.monotonic() > deadline:
+                raise RuntimeError("Celery worker did not answer within 60 s")
+        yield queue
     finally:
-        app.conf.task_always_eager, app.conf.task_default_queue = previous
         proc.terminate()
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.fixture
+def celery_worker_process(_celery_worker_session):
+    """Send this test's tasks to the real worker (not in-process). Use with transactional_db so it sees the data."""
+    from config.celery import app
+
+    previous = (app.conf.task_always_eager, app.conf.task_default_queue)
+    app.conf.task_always_eager = False
+    app.conf.task_default_queue = _celery_worker_session
+    yield app
+    app.conf.task_always_eager, app.conf.task_default_queue = previous

@@ -83,3 +83,13 @@ class AdminFactory(UserFactory):
     role = Role.ADMIN
     is_staff = True
     is_superuser = True
+
+
+class ExportJobFactory(DjangoModelFactory):
+    class Meta:
+        model = "summaries.ExportJob"
+
+    kind = "register"
+    title = "长沙市 机构名录"
+    region = factory.LazyFunction(lambda: region("430100"))
+    created_by = factory.SubFactory(CityOfficerFactory)

@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -39,6 +40,7 @@ INSTALLED_APPS = [
     "institutions",
     "reports",
     "review",
+    "summaries",
 ]
 
 MIDDLEWARE = [
@@ -109,6 +111,12 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE = {
+    "purge-expired-exports": {"task": "summaries.purge_expired_exports", "schedule": crontab(hour=3, minute=15)},
+}
+
+# Finished export files are kept this many days, then deleted by the beat task above.
+EXPORT_RETENTION_DAYS = env.int("QTS_EXPORT_RETENTION_DAYS", default=7)
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

@@ -1,0 +1,30 @@
+from django import forms
+from django.utils import timezone
+
+from .registry import get_kind, kind_choices
+from .scopes import export_regions_for
+
+
+class ExportForm(forms.Form):
+    kind = forms.ChoiceField(label="导出内容")
+    region = forms.ModelChoiceField(label="范围", queryset=None, empty_label=None)
+    year = forms.TypedChoiceField(label="统计年度", coerce=int, required=False)
+    include_submitted = forms.BooleanField(
+        label="包含已提交但尚未审核通过的填报", required=False,
+        help_text="默认只统计审核通过的填报；勾选后工作簿首页会注明。",
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = kind_choices()
+        self.fields["region"].queryset = export_regions_for(user)
+        self.fields["region"].label_from_instance = lambda region: f"{region.name}（{region.get_level_display()}）"
+        this_year = timezone.localdate().year
+        self.fields["year"].choices = [("", "—")] + [(y, f"{y}年度") for y in range(this_year - 1, 2012, -1)]
+
+    def clean(self):
+        data = super().clean()
+        kind = get_kind(data.get("kind", ""))
+        if kind and kind.needs_year and not data.get("year"):
+            self.add_error("year", "请选择统计年度。")
+        return data

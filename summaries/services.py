@@ -1,0 +1,146 @@
+"""Starting, running, retrying and expiring exports. The task in tasks.py only calls run_export."""
+import logging
+import os
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.scoping import visible_to
+
+from .models import ExportJob
+from .registry import get_kind
+from .scopes import can_export
+from .xlsx import discard, new_workbook
+
+log = logging.getLogger(__name__)
+
+class ExportRefused(Exception):
+    """A request to start, retry or download an export that is not allowed; the message is for the user."""
+
+
+def start_export(*, actor, kind: str, region, year: int | None = None, include_submitted: bool = False) -> ExportJob:
+    export_kind = get_kind(kind)
+    if export_kind is None:
+        raise ExportRefused("未知的导出类型。")
+    if not can_export(actor, region):
+        raise PermissionDenied("您无权导出该范围的数据。")
+    if export_kind.needs_year and not year:
+        raise ExportRefused("请选择统计年度。")
+    params = {"year": year, "include_submitted": bool(include_submitted)} if export_kind.needs_year else {}
+    year_text = f"{year}年度 " if export_kind.needs_year else ""
+    with transaction.atomic():
+        job = ExportJob.objects.create(
+            kind=kind, title=f"{year_text}{region.name} {export_kind.label}", params=params, region=region,
+            created_by=actor,
+        )
+        _send(job)
+    return job
+
+
+def retry_export(job: ExportJob, *, actor) -> ExportJob:
+    if not visible_to(actor, ExportJob).filter(pk=job.pk).exists() or job.created_by_id != actor.pk:
+        raise PermissionDenied("只能重试自己发起的导出。")
+    with transaction.atomic():
+        job = ExportJob.objects.select_for_update().get(pk=job.pk)
+        if not (job.status == ExportJob.Status.FAILED or job.is_stale):
+            raise ExportRefused("只有失败或已中断的导出可以重试。")
+        job.status, job.progress, job.stage, job.error = ExportJob.Status.PENDING, 0, "", ""
+        job.save(update_fields=["status", "progress", "stage", "error"])
+        _send(job)
+    return job
+
+
+def _send(job):
+    from .tasks import build_export
+
+    transaction.on_commit(lambda: build_export.delay(job.pk))
+
+
+def export_directory() -> Path:
+    path = Path(settings.MEDIA_ROOT) / "exports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def run_export(job_id: int) -> None:
+    """Build the job's workbook. Safe to run again (a retried or redelivered task): a finished job is left alone, and
+    the file is written under a temporary name and moved into place only when complete."""
+    with transaction.atomic():
+        job = ExportJob.objects.select_for_update().select_related("region", "created_by").get(pk=job_id)
+        if job.status in (ExportJob.Status.DONE, ExportJob.Status.EXPIRED):
+            return
+        now = timezone.now()
+        job.status, job.started_at, job.heartbeat_at = ExportJob.Status.RUNNING, now, now
+        job.attempts += 1
+        job.progress, job.stage, job.error = 1, "正在读取数据", ""
+        job.save(update_fields=["status", "started_at", "heartbeat_at", "attempts", "progress", "stage", "error"])
+
+    # Permission is checked again when the job runs: the user's role or region may have changed since.
+    if not can_export(job.created_by, job.region):
+        mark_failed(job_id, "发起人已无权导出该范围的数据。")
+        return
+
+    directory = export_directory()
+    temporary = directory / f".{job.pk}-{uuid.uuid4().hex}.xlsx.part"
+    last_update = [0.0]
+
+    def progress(fraction: float, stage: str):
+        if time.monotonic() - last_update[0] < 0.5:
+            return
+        last_update[0] = time.monotonic()
+        percent = max(1, min(95, int(fraction * 95)))
+        ExportJob.objects.filter(pk=job_id).update(progress=percent, stage=stage[:100], heartbeat_at=timezone.now())
+
+    workbook = new_workbook()
+    try:
+        get_kind(job.kind).build(job, workbook, progress)
+        ExportJob.objects.filter(pk=job_id).update(progress=97, stage="正在保存文件", heartbeat_at=timezone.now())
+        workbook.save(temporary)
+        final_name = f"exports/{job.pk}-{job.kind}-{uuid.uuid4().hex[:8]}.xlsx"
+        os.replace(temporary, Path(settings.MEDIA_ROOT) / final_name)
+    except BaseException:
+        discard(workbook)
+        temporary.unlink(missing_ok=True)
+        raise
+
+    finished = timezone.now()
+    ExportJob.objects.filter(pk=job_id).update(
+        status=ExportJob.Status.DONE, progress=100, stage="已完成", file=final_name, finished_at=finished,
+        heartbeat_at=finished, expires_at=finished + timedelta(days=settings.EXPORT_RETENTION_DAYS),
+    )
+
+
+def mark_failed(job_id: int, message: str) -> None:
+    ExportJob.objects.filter(pk=job_id).exclude(status=ExportJob.Status.DONE).update(
+        status=ExportJob.Status.FAILED, error=message[:2000], stage="失败", finished_at=timezone.now()
+    )
+
+
+def purge_expired_exports(now=None) -> int:
+    """Delete the files of exports past their retention; the rows stay (as 已过期) for the record."""
+    now = now or timezone.now()
+    expired = ExportJob.objects.filter(status=ExportJob.Status.DONE, expires_at__lte=now)
+    count = 0
+    for job in expired.only("pk", "file"):
+        if job.file:
+            job.file.storage.delete(job.file.name)
+        ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.EXPIRED, file="")
+        count += 1
+    if count:
+        log.info("purged %s expired exports", count)
+    return count
+
+
+def open_download(job: ExportJob, *, actor):
+    """The file of a finished export, after checking again that the actor may have it."""
+    if not visible_to(actor, ExportJob).filter(pk=job.pk).exists() or not can_export(actor, job.region):
+        raise PermissionDenied("您无权下载该导出文件。")
+    if job.status != ExportJob.Status.DONE or not job.file:
+        raise ExportRefused("该导出文件尚未生成或已过期。")
+    return job.file.open("rb")

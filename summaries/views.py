@@ -1,0 +1,84 @@
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from accounts.scoping import visible_to
+
+from . import services
+from .forms import ExportForm
+from .models import ExportJob
+from .scopes import export_regions_for
+
+
+def _require_exporter(user):
+    if not export_regions_for(user).exists():
+        raise PermissionDenied("您的角色不能导出汇总数据。")
+
+
+def export_list(request):
+    _require_exporter(request.user)
+    form = ExportForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = services.start_export(
+                actor=request.user, kind=form.cleaned_data["kind"], region=form.cleaned_data["region"],
+                year=form.cleaned_data.get("year"), include_submitted=form.cleaned_data["include_submitted"],
+            )
+        except services.ExportRefused as refusal:
+            messages.error(request, str(refusal))
+        else:
+            messages.success(request, f"已开始生成“{job.title}”，完成后可在下方列表下载。")
+            return redirect("summaries:exports")
+    jobs = visible_to(request.user, ExportJob).select_related("region")
+    page = Paginator(jobs, 20).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "summaries/export_list.html",
+        {"form": form, "page": page, "retention_days": settings.EXPORT_RETENTION_DAYS},
+    )
+
+
+def _job_for(request, pk):
+    return get_object_or_404(visible_to(request.user, ExportJob).select_related("region"), pk=pk)
+
+
+def export_status(request, pk):
+    job = _job_for(request, pk)
+    return JsonResponse(
+        {
+            "status": job.status,
+            "status_label": job.get_status_display(),
+            "progress": job.progress,
+            "stage": job.stage,
+            "error": job.error,
+            "stale": job.is_stale,
+            "download_url": reverse("summaries:download", args=[job.pk]) if job.status == ExportJob.Status.DONE else "",
+        }
+    )
+
+
+def export_download(request, pk):
+    job = _job_for(request, pk)
+    try:
+        handle = services.open_download(job, actor=request.user)
+    except services.ExportRefused as refusal:
+        messages.error(request, str(refusal))
+        return redirect("summaries:exports")
+    return FileResponse(handle, as_attachment=True, filename=f"{job.title}.xlsx")
+
+
+@require_POST
+def export_retry(request, pk):
+    job = _job_for(request, pk)
+    try:
+        services.retry_export(job, actor=request.user)
+    except services.ExportRefused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(request, f"已重新开始生成“{job.title}”。")
+    return redirect("summaries:exports")

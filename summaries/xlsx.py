@@ -1,0 +1,86 @@
+"""Writing workbooks: openpyxl write-only sheets with Chinese headers, frozen header rows, widths and number formats.
+
+User-typed text that a spreadsheet would read as a formula (=, +, -, @, tab, carriage return first) is written as a
+quote-prefixed text cell, so that Excel and LibreOffice show it and never run it.
+"""
+import contextlib
+from dataclasses import dataclass
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+INTEGER = "#,##0"
+DECIMAL = "#,##0.00"
+PERCENT = "0.0%"
+TEXT = None
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    width: int = 14
+    number_format: str | None = TEXT
+
+
+class SheetWriter:
+    """One write-only sheet: a title block, a header row frozen in place, then rows of plain values."""
+
+    def __init__(self, workbook: Workbook, title: str, columns: list[Column], notes: list[str] = ()):
+        self.sheet = workbook.create_sheet(title)
+        self.columns = columns
+        for index, column in enumerate(columns, start=1):
+            self.sheet.column_dimensions[get_column_letter(index)].width = column.width
+        header_row = len(notes) + 1
+        self.sheet.freeze_panes = f"A{header_row + 1}"
+        for note in notes:
+            self.sheet.append([self._styled(note, italic=True)])
+        self.sheet.append([self._styled(column.header, bold=True, fill=True) for column in columns])
+        self._formats = [column.number_format for column in columns]
+
+    def _styled(self, value, bold=False, italic=False, fill=False):
+        cell = WriteOnlyCell(self.sheet, value=value)
+        cell.font = Font(bold=bold, italic=italic)
+        if fill:
+            cell.fill = PatternFill("solid", fgColor="DDEBF7")
+            cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        return cell
+
+    def append(self, values):
+        row = []
+        for value, number_format in zip(values, self._formats):
+            if isinstance(value, str):
+                row.append(text_cell(self.sheet, value) if value.startswith(FORMULA_TRIGGERS) else value)
+            elif number_format and value is not None:
+                cell = WriteOnlyCell(self.sheet, value=value)
+                cell.number_format = number_format
+                row.append(cell)
+            else:
+                row.append(value)
+        self.sheet.append(row)
+
+
+def text_cell(sheet, value: str) -> WriteOnlyCell:
+    """A cell that holds `value` as text even when it looks like a formula."""
+    cell = WriteOnlyCell(sheet, value=None)
+    cell.value = value
+    cell.data_type = "s"
+    cell.quotePrefix = True
+    return cell
+
+
+def new_workbook() -> Workbook:
+    return Workbook(write_only=True)
+
+
+def discard(workbook: Workbook) -> None:
+    """Finish and drop the sheets of a workbook that will not be saved, so no half-written stream or temp file lingers."""
+    for sheet in workbook.worksheets:
+        # Best effort: we are already unwinding from the failure that matters.
+        with contextlib.suppress(Exception):
+            if not sheet.closed:
+                sheet.close()
+            sheet._writer.cleanup()
