@@ -9,10 +9,20 @@ from django.views.decorators.http import require_POST
 
 from accounts.scoping import visible_to
 
-from . import services
+from . import selectors, services
 from .forms import ExportForm
 from .models import ExportJob
 from .scopes import export_regions_for
+
+
+def dashboard(request):
+    _require_exporter(request.user)
+    regions = selectors.dashboard_regions(request.user)
+    region = regions.filter(pk=request.GET.get("region") or 0).first() or selectors.default_region(request.user)
+    figures = selectors.dashboard_figures(request.user, region)
+    return render(
+        request, "summaries/dashboard.html", {"figures": figures, "region": region, "regions": regions}
+    )
 
 
 def _require_exporter(user):
