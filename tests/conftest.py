@@ -21,6 +21,14 @@ def _clean_cache():
 
 
 @pytest.fixture
+def on_commit_immediately(monkeypatch):
+    """Run transaction.on_commit hooks (e.g. sending a task) at once: a test's transaction never commits."""
+    from django.db import connection
+
+    monkeypatch.setattr(connection, "on_commit", lambda func, robust=False: func())
+
+
+@pytest.fixture
 def transactional_db(transactional_db):
     """Transactional tests flush every table afterwards, the migrated reference data included: put it back first."""
     from institutions import models as m

@@ -27,17 +27,9 @@ def media(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
-def _run_on_commit(request):
-    """Exports are sent to Celery when their transaction commits; in a test transaction, run those hooks at once."""
-    if "transactional_db" in request.fixturenames or not request.node.get_closest_marker("django_db"):
-        yield
-        return
-    from django.db import connection
-
-    original = connection.on_commit
-    connection.on_commit = lambda func, robust=False: func()
-    yield
-    connection.on_commit = original
+def _on_commit(request):
+    if "transactional_db" not in request.fixturenames and request.node.get_closest_marker("django_db"):
+        request.getfixturevalue("on_commit_immediately")
 
 
 @pytest.mark.django_db
@@ -198,6 +190,8 @@ def test_a_failing_build_is_marked_failed_and_can_be_retried(two_provinces, medi
 def test_a_job_killed_while_saving_leaves_no_file_marked_done(two_provinces, media, monkeypatch):
     from openpyxl.workbook.workbook import Workbook
 
+    original_save = Workbook.save
+
     def killed(self, filename):
         Path(filename).write_bytes(b"half a file")
         raise KeyboardInterrupt  # the worker is stopped mid-write
@@ -214,7 +208,7 @@ def test_a_job_killed_while_saving_leaves_no_file_marked_done(two_provinces, med
     ExportJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
     job.refresh_from_db()
     assert job.is_stale
-    monkeypatch.undo()
+    monkeypatch.setattr(Workbook, "save", original_save)
     services.retry_export(job, actor=officer)
     job.refresh_from_db()
     assert job.status == "done"
