@@ -32,7 +32,16 @@ def institution_counts_by_province(user):
 def home_context(user):
     """The figures a user's home page shows, by role."""
     if user.role == Role.FILER:
-        return {"institution": visible_to(user, Institution).select_related("city").first()}
+        from filings.selectors import current_year, days_left, filings_visible_to
+
+        year = current_year()
+        filing = filings_visible_to(user).filter(year=year).first() if year else None
+        return {
+            "institution": visible_to(user, Institution).select_related("city").first(),
+            "year": year,
+            "filing": filing,
+            "days_left": days_left(filing or year) if year else None,
+        }
     context = {"institution_total": visible_to(user, Institution).count()}
     if user.role in (Role.CITY_OFFICER, Role.PROVINCIAL_REVIEWER):
         context["by_city"] = institution_counts_by_city(user)

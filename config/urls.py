@@ -10,6 +10,7 @@ admin.site.index_title = "系统管理"
 urlpatterns = [
     path("", include("accounts.urls")),
     path("institutions/", include("institutions.urls")),
+    path("filings/", include("filings.urls")),
     path("summaries/", include("summaries.urls")),
     # One login page for everyone: the admin's own login form sends to the portal's (throttled) one.
     path("admin/login/", login_not_required(RedirectView.as_view(pattern_name="login", query_string=True))),

@@ -1,4 +1,8 @@
+import datetime
+from decimal import Decimal
+
 import factory
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 from stdnum.cn import uscc
 
@@ -93,3 +97,112 @@ class ExportJobFactory(DjangoModelFactory):
     title = "长沙市 机构名录"
     region = factory.LazyFunction(lambda: region("430100"))
     created_by = factory.SubFactory(CityOfficerFactory)
+
+
+# --- registry ----------------------------------------------------------------------------------------------------
+
+class SiteFactory(DjangoModelFactory):
+    class Meta:
+        model = "institutions.Site"
+
+    institution = factory.SubFactory(InstitutionFactory)
+    address = factory.Sequence(lambda n: f"湖南省长沙市岳麓区麓谷大道{n}号")
+
+
+def _reference(model_name, code):
+    from django.apps import apps
+
+    return apps.get_model("institutions", model_name).objects.get(code=code)
+
+
+def _issuer(code):
+    return _reference("CmaIssuer", code)
+
+
+class CmaCertificateFactory(DjangoModelFactory):
+    """A provincial (Hunan) certificate valid from 2021 to 2027 unless told otherwise."""
+
+    class Meta:
+        model = "institutions.CmaCertificate"
+
+    class Params:
+        national = False
+
+    institution = factory.SubFactory(InstitutionFactory)
+    level = factory.LazyAttribute(lambda o: "national" if o.national else "provincial")
+    issuer = factory.LazyAttribute(lambda o: _issuer("00" if o.national else "18"))
+    number = factory.Sequence(lambda n: f"21{{}}0106{n % 10000:04d}")
+    cma_field = factory.LazyFunction(lambda: _reference("CmaField", "01"))
+    supervising_department = factory.LazyFunction(lambda: _reference("SupervisingDepartment", "06"))
+    issue_date = datetime.date(2021, 3, 1)
+    expiry_date = datetime.date(2027, 2, 28)
+    capability_items = 120
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        kwargs["number"] = kwargs["number"].format(kwargs["issuer"].code)
+        return super()._create(model_class, *args, **kwargs)
+
+
+class NationalCentreFactory(DjangoModelFactory):
+    class Meta:
+        model = "institutions.NationalCentre"
+
+    name = factory.Sequence(lambda n: f"国家测试产品质量检验检测中心（湖南）{n}")
+    lead_institution = factory.SubFactory(InstitutionFactory)
+
+
+def filing_ready_institution(**kwargs):
+    """An institution that may file: one site and one valid certificate."""
+    institution = InstitutionFactory(**kwargs)
+    SiteFactory(institution=institution)
+    CmaCertificateFactory(institution=institution)
+    return institution
+
+
+# --- filings -------------------------------------------------------------------------------------------------------
+
+class ReportingYearFactory(DjangoModelFactory):
+    """A reporting year whose window is open now (opened 30 days ago, closes in 30 days)."""
+
+    class Meta:
+        model = "filings.ReportingYear"
+        django_get_or_create = ("year",)
+
+    year = 2025
+    opens_at = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(days=30))
+    closes_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=30))
+    review_closes_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=90))
+
+
+COMPLETE_STATISTICS = dict(
+    staff_total=50, staff_doctorate=2, staff_master=8, staff_bachelor=30, staff_college_or_below=10,
+    staff_senior_title=5, staff_intermediate_title=15, staff_junior_title=20, staff_no_title=10,
+    instruments_total=200, instruments_domestic=180, instruments_imported=20, instruments_over_500k=3,
+    instrument_value_total=Decimal("1500.00"), instrument_value_domestic=Decimal("1000.00"),
+    instrument_value_imported=Decimal("500.00"), lab_area=Decimal("2400.00"), total_assets=Decimal("3200.00"),
+    revenue=Decimal("860.50"), reports_total=12000, reports_enforcement=1000, reports_commissioned=10500,
+    reports_judicial=0, reports_other=500, patents_valid=4, patents_invention=1, research_projects=2,
+    standards_national=1, standards_national_lead=0, standards_industry=2, standards_industry_lead=1,
+    enterprise_costs=Decimal("600"), enterprise_profit=Decimal("120"), enterprise_taxes=Decimal("40"),
+    enterprise_payroll=Decimal("300"),
+)
+
+COMPLETE_ANNUAL_REPORT = dict(
+    compliance="本机构持续符合资质认定条件和要求，人员、设备、环境均满足要求。",
+    conduct="严格遵守从业规范，未发生违法违规行为。",
+    activities="全年开展建设工程质量检测等检验检测活动。",
+)
+
+
+def make_filing(institution=None, *, year=None, status="draft", complete=True, **stats):
+    """A filing with its parts; complete ones pass every check."""
+    from filings.models import AnnualReport, Filing, FilingStatistics
+
+    institution = institution or filing_ready_institution()
+    year = year or ReportingYearFactory()
+    filing = Filing.objects.create(institution=institution, year=year, status=status)
+    values = {**COMPLETE_STATISTICS, **stats} if complete else stats
+    FilingStatistics.objects.create(filing=filing, **values)
+    AnnualReport.objects.create(filing=filing, **(COMPLETE_ANNUAL_REPORT if complete else {}))
+    return filing

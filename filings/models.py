@@ -1,0 +1,379 @@
+import datetime
+import hashlib
+import json
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+from accounts.scoping import ScopeLookups
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def default_window(year: int):
+    """1 January 00:00 to 30 April 23:59:59 of the next year, review until 30 June, all Asia/Shanghai."""
+    opens = datetime.datetime(year + 1, 1, 1, 0, 0, 0, tzinfo=SHANGHAI)
+    closes = datetime.datetime(year + 1, 4, 30, 23, 59, 59, tzinfo=SHANGHAI)
+    review_closes = datetime.datetime(year + 1, 6, 30, 23, 59, 59, tzinfo=SHANGHAI)
+    return opens, closes, review_closes
+
+
+class ReportingYearQuerySet(models.QuerySet):
+    def current(self, now=None):
+        """The year whose filing window is open now; otherwise the latest year whose window has opened."""
+        now = now or timezone.now()
+        return (
+            self.filter(opens_at__lte=now, closes_at__gte=now).order_by("-year").first()
+            or self.filter(opens_at__lte=now).order_by("-year").first()
+            or self.order_by("-year").first()
+        )
+
+
+class ReportingYear(models.Model):
+    """统计年度: the year reported on, with its filing window and review close date (set by the admin)."""
+
+    year = models.PositiveSmallIntegerField("统计年度", unique=True, validators=[MinValueValidator(2013)])
+    opens_at = models.DateTimeField("填报开始")
+    closes_at = models.DateTimeField("填报截止")
+    review_closes_at = models.DateTimeField("审核截止")
+
+    objects = ReportingYearQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "统计年度"
+        verbose_name_plural = "统计年度"
+        ordering = ["-year"]
+
+    def __str__(self):
+        return f"{self.year}年度"
+
+    def save(self, *args, **kwargs):
+        opens, closes, review_closes = default_window(self.year)
+        self.opens_at = self.opens_at or opens
+        self.closes_at = self.closes_at or closes
+        self.review_closes_at = self.review_closes_at or review_closes
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        if self.opens_at and self.closes_at and self.closes_at <= self.opens_at:
+            raise ValidationError({"closes_at": "填报截止时间必须晚于开始时间。"})
+        if self.closes_at and self.review_closes_at and self.review_closes_at < self.closes_at:
+            raise ValidationError({"review_closes_at": "审核截止时间不能早于填报截止时间。"})
+
+    def window_is_open(self, at=None) -> bool:
+        at = at or timezone.now()
+        return self.opens_at <= at <= self.closes_at
+
+
+class Extension(models.Model):
+    """延期: a reviewer lets one institution file after the window, until a given time, for a recorded reason."""
+
+    institution = models.ForeignKey("institutions.Institution", verbose_name="机构", on_delete=models.CASCADE)
+    year = models.ForeignKey(ReportingYear, verbose_name="统计年度", on_delete=models.CASCADE)
+    until = models.DateTimeField("延期至")
+    reason = models.CharField("延期原因", max_length=500)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="批准人", on_delete=models.PROTECT, related_name="+"
+    )
+    granted_at = models.DateTimeField("批准时间", auto_now_add=True)
+
+    scope_lookups = ScopeLookups(institution="institution", city="institution__city")
+
+    class Meta:
+        verbose_name = "延期"
+        verbose_name_plural = "延期"
+        ordering = ["-granted_at"]
+        indexes = [models.Index(fields=["institution", "year", "-until"])]
+
+    def __str__(self):
+        return f"{self.institution} 延期至 {timezone.localtime(self.until):%Y-%m-%d %H:%M}"
+
+
+class Filing(models.Model):
+    """One legal entity's filing for one reporting year: statistics, annual report, social responsibility reports."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "草稿"
+        SUBMITTED = "submitted", "已提交"
+        IN_REVIEW = "in_review", "审核中"
+        RETURNED = "returned", "已退回"
+        APPROVED = "approved", "审核通过"
+
+    institution = models.ForeignKey(
+        "institutions.Institution", verbose_name="机构", on_delete=models.CASCADE, related_name="filings"
+    )
+    year = models.ForeignKey(ReportingYear, verbose_name="统计年度", on_delete=models.PROTECT, related_name="filings")
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.DRAFT)
+    # Bumped by every save and transition: a form posted with an older version is refused (optimistic locking).
+    version = models.PositiveIntegerField("版本", default=1)
+    correction_due = models.DateTimeField("更正截止", null=True, blank=True)
+    submitted_at = models.DateTimeField("提交时间", null=True, blank=True)
+    decided_at = models.DateTimeField("审核时间", null=True, blank=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    scope_lookups = ScopeLookups(institution="institution", city="institution__city")
+
+    class Meta:
+        verbose_name = "年度填报"
+        verbose_name_plural = "年度填报"
+        ordering = ["-year__year", "institution__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["institution", "year"], name="one_filing_per_institution_year",
+                violation_error_message="该机构本年度已有填报。",
+            )
+        ]
+        indexes = [models.Index(fields=["year", "status"])]
+
+    def __str__(self):
+        return f"{self.institution} {self.year}"
+
+
+def _count(label):
+    return models.PositiveIntegerField(label, null=True, blank=True)
+
+
+def _amount(label, places=2):
+    return models.DecimalField(
+        label, max_digits=14, decimal_places=places, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+
+
+class FilingStatistics(models.Model):
+    """统计调查数据 (REFERENCE §2). Amounts in 万元, areas in m². Derived figures are properties, never stored."""
+
+    filing = models.OneToOneField(Filing, verbose_name="填报", on_delete=models.CASCADE, related_name="statistics")
+
+    staff_total = _count("从业人员（人）")
+    staff_doctorate = _count("博士")
+    staff_master = _count("硕士")
+    staff_bachelor = _count("本科")
+    staff_college_or_below = _count("大专及以下")
+    staff_senior_title = _count("高级职称")
+    staff_intermediate_title = _count("中级职称")
+    staff_junior_title = _count("初级职称")
+    staff_no_title = _count("无职称")
+
+    instruments_total = _count("仪器设备（台套）")
+    instruments_domestic = _count("国产仪器设备（台套）")
+    instruments_imported = _count("进口仪器设备（台套）")
+    instruments_over_500k = _count("单价50万元以上仪器设备（台套）")
+    instrument_value_total = _amount("仪器设备原值（万元）")
+    instrument_value_domestic = _amount("国产仪器设备原值（万元）")
+    instrument_value_imported = _amount("进口仪器设备原值（万元）")
+    lab_area = _amount("实验室面积（平方米）")
+    total_assets = _amount("资产总额（万元）")
+
+    revenue = _amount("营业收入（万元）")
+    reports_total = _count("出具检验检测报告（份）")
+    reports_enforcement = _count("行政执法类报告（份）")
+    reports_commissioned = _count("社会委托类报告（份）")
+    reports_judicial = _count("司法鉴定类报告（份）")
+    reports_other = _count("其他报告（份）")
+    patents_valid = _count("有效专利（项）")
+    patents_invention = _count("其中发明专利（项）")
+    research_projects = _count("科研项目（项）")
+    standards_national = _count("参与制修订国家标准（项）")
+    standards_national_lead = _count("其中牵头国家标准（项）")
+    standards_industry = _count("参与制修订行业标准（项）")
+    standards_industry_lead = _count("其中牵头行业标准（项）")
+
+    # Finance of enterprises.
+    enterprise_costs = _amount("营业成本（万元）")
+    enterprise_profit = models.DecimalField("利润总额（万元）", max_digits=14, decimal_places=2, null=True, blank=True)
+    enterprise_taxes = _amount("应交税费（万元）")
+    enterprise_payroll = _amount("应付职工薪酬（万元）")
+    # Finance of public institutions (事业单位) and others.
+    public_income_total = _amount("本年收入合计（万元）")
+    public_income_subsidy = _amount("其中财政补助收入（万元）")
+    public_income_service = _amount("其中事业收入（万元）")
+    public_income_business = _amount("其中经营收入（万元）")
+    public_expenditure = _amount("本年支出合计（万元）")
+
+    class Meta:
+        verbose_name = "统计调查数据"
+        verbose_name_plural = "统计调查数据"
+
+    ABOVE_SCALE_REVENUE = 1000  # 万元, i.e. 10 million yuan
+    SMALL_MICRO_STAFF = 100
+
+    @property
+    def is_above_scale(self):
+        """规模以上: revenue of 10 million yuan or more."""
+        return self.revenue is not None and self.revenue >= self.ABOVE_SCALE_REVENUE
+
+    @property
+    def is_small_micro(self):
+        """小微型: fewer than 100 staff."""
+        return self.staff_total is not None and self.staff_total < self.SMALL_MICRO_STAFF
+
+
+SECTION_LIMIT = 20000
+
+
+class AnnualReport(models.Model):
+    """检验检测机构年度报告 (notice attachment 1): four narrative sections, the fourth optional."""
+
+    filing = models.OneToOneField(Filing, verbose_name="填报", on_delete=models.CASCADE, related_name="annual_report")
+    compliance = models.TextField(
+        "一、持续符合检验检测机构资质认定条件和要求的状况", blank=True, validators=[MaxLengthValidator(SECTION_LIMIT)]
+    )
+    conduct = models.TextField(
+        "二、遵守检验检测机构从业规范的情况", blank=True, validators=[MaxLengthValidator(SECTION_LIMIT)]
+    )
+    activities = models.TextField(
+        "三、开展检验检测活动的情况", blank=True, validators=[MaxLengthValidator(SECTION_LIMIT)]
+    )
+    achievements = models.TextField(
+        "四、突出成绩、先进事迹和典型案例（选报）", blank=True, validators=[MaxLengthValidator(SECTION_LIMIT)]
+    )
+
+    class Meta:
+        verbose_name = "年度报告"
+        verbose_name_plural = "年度报告"
+
+
+def sr_document_path(instance, filename):
+    return f"sr-documents/{instance.filing.year.year}/{instance.filing_id}-{instance.centre_id}-{filename[-80:]}"
+
+
+class SocialResponsibilityReport(models.Model):
+    """国家质检中心社会责任报告 (notice attachment 2), one per centre the institution leads, per year."""
+
+    filing = models.ForeignKey(
+        Filing, verbose_name="填报", on_delete=models.CASCADE, related_name="sr_reports"
+    )
+    centre = models.ForeignKey("institutions.NationalCentre", verbose_name="国家质检中心", on_delete=models.PROTECT)
+
+    # 一、基本情况
+    cma_certificate_number = models.CharField("所在法人单位资质认定证书号", max_length=12, blank=True)
+    accreditation_number = models.CharField("所在法人单位认可证书号", max_length=30, blank=True)
+    address = models.CharField("地址", max_length=300, blank=True)
+    postal_code = models.CharField("邮编", max_length=6, blank=True)
+    director_name = models.CharField("主任姓名", max_length=50, blank=True)
+    director_mobile = models.CharField("主任手机", max_length=20, blank=True)
+    deputies = models.JSONField("副主任", default=list, blank=True, help_text="最多三人：姓名、座机、手机")
+    quality_manager_name = models.CharField("质量负责人姓名", max_length=50, blank=True)
+    quality_manager_phone = models.CharField("质量负责人座机", max_length=20, blank=True)
+    quality_manager_mobile = models.CharField("质量负责人手机", max_length=20, blank=True)
+    fax = models.CharField("传真", max_length=20, blank=True)
+    email = models.EmailField("电子邮箱", blank=True)
+    staff_total = _count("中心现有员工（人）")
+    staff_management = _count("管理人员（人）")
+    staff_testing = _count("检验检测人员（人）")
+    staff_auxiliary = _count("辅助人员（人）")
+    fixed_assets = _amount("固定资产（万元）")
+    instruments = _count("主要仪器设备（台套）")
+    instruments_imported = _count("其中进口仪器设备（台套）")
+    lab_area = _amount("实验室面积（平方米）")
+    # 5. 年度工作基本情况（批次）
+    samr_sampling_batches = _count("承担市场监管总局产品质量监督抽查任务（批次）")
+    other_sampling_batches = _count("承担各级政府部门监督抽查任务（批次）")
+    ccc_batches = _count("承担CCC检验检测任务（批次）")
+    licence_batches = _count("承担生产许可证（登记证）检验检测任务（批次）")
+    arbitration_batches = _count("承担仲裁、司法鉴定的检验检测任务（批次）")
+    proficiency_batches = _count("参加能力验证或实验室间比对（批次）")
+    proficiency_organised = _count("其中由本中心组织（批次）")
+    proficiency_self_organised = _count("本中心自发组织能力验证（批次）")
+    national_standards = _count("参与制修订国家标准（个）")
+    national_standards_lead = _count("其中牵头（个）")
+    industry_standards = _count("参与制修订行业标准（个）")
+    industry_standards_lead = _count("其中牵头行业标准（个）")
+    # 6. 建设情况
+    new_staff = _count("新增工作人员（人）")
+    new_instruments = _count("新增仪器设备（台套）")
+    new_instrument_investment = _amount("新增仪器设备投入（万元）")
+    lab_area_added = _amount("实验室面积扩大（平方米）")
+    research_completed = _count("完成科研项目（项）")
+    research_funding = _amount("科研经费投入（万元）")
+    research_share = _amount("科研投入占业务收入（%）")
+    commissioned_batches = _count("承担委托检验检测（批次）")
+    commissioned_growth = models.DecimalField("委托检验检测批次增长（%）", max_digits=8, decimal_places=2, null=True, blank=True)
+    commissioned_income_share = _amount("委托检验检测收入占业务总收入（%）")
+    income_growth = models.DecimalField("收入增长（%）", max_digits=8, decimal_places=2, null=True, blank=True)
+    external_funding = _amount("获得外部资金投入（万元）")
+    external_funding_state = _amount("其中国家财政投入（万元）")
+    # 二、三
+    contribution = models.TextField(
+        "二、促进经济社会高质量发展的工作情况", blank=True, validators=[MaxLengthValidator(SECTION_LIMIT)]
+    )
+    responsibility = models.TextField(
+        "三、年度社会责任报告", blank=True, validators=[MaxLengthValidator(SECTION_LIMIT)]
+    )
+    document = models.FileField("附件（PDF 或 DOCX）", upload_to=sr_document_path, blank=True)
+
+    class Meta:
+        verbose_name = "社会责任报告"
+        verbose_name_plural = "社会责任报告"
+        constraints = [models.UniqueConstraint(fields=["filing", "centre"], name="one_sr_report_per_centre")]
+
+    def __str__(self):
+        return f"{self.centre} {self.filing.year}"
+
+
+class WarningExplanation(models.Model):
+    """The filer's written explanation of a warning, required before submission."""
+
+    filing = models.ForeignKey(Filing, verbose_name="填报", on_delete=models.CASCADE, related_name="explanations")
+    code = models.CharField("校验代码", max_length=10)
+    text = models.TextField("说明", max_length=2000)
+
+    class Meta:
+        verbose_name = "预警说明"
+        verbose_name_plural = "预警说明"
+        constraints = [models.UniqueConstraint(fields=["filing", "code"], name="one_explanation_per_code")]
+
+
+class FilingTransition(models.Model):
+    """One state change of a filing: who, when, from what, to what, and the comment."""
+
+    filing = models.ForeignKey(Filing, verbose_name="填报", on_delete=models.CASCADE, related_name="transitions")
+    action = models.CharField("操作", max_length=30)
+    from_status = models.CharField("原状态", max_length=10, choices=Filing.Status.choices)
+    to_status = models.CharField("新状态", max_length=10, choices=Filing.Status.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="操作人", on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField("时间", default=timezone.now)
+    comment = models.TextField("意见", blank=True)
+    due = models.DateTimeField("更正截止", null=True, blank=True)
+
+    scope_lookups = ScopeLookups(institution="filing__institution", city="filing__institution__city")
+
+    class Meta:
+        verbose_name = "状态变更记录"
+        verbose_name_plural = "状态变更记录"
+        ordering = ["at", "pk"]
+
+
+class FilingSnapshot(models.Model):
+    """An immutable copy of a filing as submitted; PDFs print from it, so a printed submission never changes."""
+
+    filing = models.ForeignKey(Filing, verbose_name="填报", on_delete=models.CASCADE, related_name="snapshots")
+    number = models.PositiveSmallIntegerField("提交序号")
+    data = models.JSONField("内容")
+    fingerprint = models.CharField("指纹（SHA-256）", max_length=64)
+    created_at = models.DateTimeField("提交时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "提交快照"
+        verbose_name_plural = "提交快照"
+        ordering = ["filing", "-number"]
+        constraints = [models.UniqueConstraint(fields=["filing", "number"], name="unique_snapshot_number")]
+
+    @staticmethod
+    def fingerprint_of(data) -> str:
+        canonical = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError("提交快照不可修改。")
+        self.fingerprint = self.fingerprint_of(self.data)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("提交快照不可删除。")

@@ -1,0 +1,81 @@
+"""What a submission freezes: the filing's parts and the registry facts it confirmed, as plain JSON."""
+from decimal import Decimal
+
+from django.utils import timezone
+
+from .checks import run_checks
+from .models import AnnualReport, FilingStatistics, SocialResponsibilityReport
+
+SKIP = {"id", "filing", "centre", "document"}
+
+
+def _plain(value):
+    if isinstance(value, Decimal):
+        return str(value.normalize()) if value == value.to_integral() else str(value)
+    return value
+
+
+def _fields(instance, model):
+    return [
+        {"name": f.name, "label": str(f.verbose_name), "value": _plain(getattr(instance, f.name))}
+        for f in model._meta.concrete_fields
+        if f.name not in SKIP
+    ]
+
+
+def snapshot_data(filing, number: int) -> dict:
+    institution = filing.institution
+    stats = filing.statistics
+    explanations = dict(filing.explanations.values_list("code", "text"))
+    return {
+        "number": number,
+        "submitted_at": timezone.localtime().isoformat(timespec="seconds"),
+        "year": filing.year.year,
+        "institution": {
+            "name": institution.name,
+            "credit_code": institution.credit_code,
+            "city": institution.city.name,
+            "province": institution.city.parent.name if institution.city.parent_id else "",
+            "registered_address": institution.registered_address,
+            "legal_representative": institution.legal_representative,
+            "contact_person": institution.contact_person,
+            "contact_phone": institution.contact_phone,
+            "nature": institution.get_nature_display(),
+            "reviewing_authority": institution.get_reviewing_authority_display(),
+            "sites": [site.address for site in institution.sites.all()],
+            "certificates": [
+                {
+                    "number": c.number, "level": c.get_level_display(), "issuer": str(c.issuer),
+                    "issue_date": c.issue_date.isoformat(), "expiry_date": c.expiry_date.isoformat(),
+                    "capability_items": c.capability_items,
+                }
+                for c in institution.cma_certificates.select_related("issuer")
+            ],
+            "qualifications": [
+                {"kind": q.get_kind_display(), "number": q.number, "issuer": q.issuer}
+                for q in institution.other_qualifications.all()
+            ],
+        },
+        "statistics": _fields(stats, FilingStatistics),
+        "derived": {"is_above_scale": stats.is_above_scale, "is_small_micro": stats.is_small_micro},
+        "annual_report": _fields(filing.annual_report, AnnualReport),
+        "sr_reports": [
+            {
+                "centre": report.centre.name,
+                "centre_id": report.centre_id,
+                "fields": _fields(report, SocialResponsibilityReport),
+                "document": report.document.name if report.document else "",
+            }
+            for report in filing.sr_reports.select_related("centre")
+        ],
+        "warnings": [
+            {"code": f.code, "message": f.message, "explanation": explanations.get(f.code, "")}
+            for f in run_checks(filing)
+            if not f.is_error
+        ],
+    }
+
+
+def values(section) -> dict:
+    """{field name: value} of a snapshot section (a list of {name, label, value})."""
+    return {item["name"]: item["value"] for item in section}

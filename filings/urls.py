@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views
+
+app_name = "filings"
+urlpatterns = [
+    path("", views.filing_home, name="home"),
+    path("<int:pk>/", views.overview, name="overview"),
+    path("<int:pk>/statistics/", views.statistics, name="statistics"),
+    path("<int:pk>/annual-report/", views.annual_report, name="annual_report"),
+    path("<int:pk>/centres/<int:centre_id>/", views.sr_report, name="sr_report"),
+    path("<int:pk>/submit/", views.submit, name="submit"),
+    path("<int:pk>/withdraw/", views.withdraw, name="withdraw"),
+    path("<int:pk>/pdf/<str:kind>/", views.print_pdf, name="pdf"),
+    path("<int:pk>/pdf/<str:kind>/<int:centre_id>/", views.print_pdf, name="pdf_centre"),
+]

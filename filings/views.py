@@ -1,0 +1,189 @@
+from io import BytesIO
+
+from django.contrib import messages
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from . import pdf, selectors, services, workflow
+from .checks import run_checks
+from .forms import AnnualReportForm, ExplanationForm, SocialResponsibilityForm, StatisticsForm
+from .models import Filing
+from .workflow import TransitionRefused
+
+EDITABLE = (Filing.Status.DRAFT, Filing.Status.RETURNED)
+
+
+def _filing(request, pk) -> Filing:
+    try:
+        return selectors.filing_for(request.user, pk)
+    except Filing.DoesNotExist:
+        raise Http404("填报不存在或不在您的查看范围内。")
+
+
+def _editable(request, filing) -> bool:
+    return (
+        filing.status in EDITABLE
+        and workflow.is_own_filer(request.user, filing)
+        and workflow.filer_window_refusal(filing, timezone.now()) is None
+    )
+
+
+def _steps(filing):
+    steps = [("statistics", "统计调查数据", reverse("filings:statistics", args=[filing.pk])),
+             ("annual-report", "年度报告", reverse("filings:annual_report", args=[filing.pk]))]
+    for report in filing.sr_reports.select_related("centre"):
+        steps.append((f"sr-{report.centre_id}", f"社会责任报告：{report.centre.name}",
+                      reverse("filings:sr_report", args=[filing.pk, report.centre_id])))
+    steps.append(("submit", "校验与提交", reverse("filings:submit", args=[filing.pk])))
+    return steps
+
+
+def _context(request, filing, step, **extra):
+    steps = _steps(filing)
+    keys = [key for key, _, _ in steps]
+    index = keys.index(step) if step in keys else -1
+    return {
+        "filing": filing, "steps": steps, "step": step, "step_index": index,
+        "next_url": steps[index + 1][2] if 0 <= index < len(steps) - 1 else None,
+        "editable": _editable(request, filing),
+        "window_refusal": workflow.filer_window_refusal(filing, timezone.now()),
+        "deadline": workflow.editing_deadline(filing), "days_left": selectors.days_left(filing),
+        **extra,
+    }
+
+
+def filing_home(request):
+    """Filers land on this year's filing (created on first open); regulators see the filings in their scope."""
+    year = selectors.current_year()
+    if request.user.is_filer:
+        if year is None:
+            messages.info(request, "管理员尚未设置统计年度。")
+            return redirect("home")
+        try:
+            filing = services.open_filing(request.user.institution, year, actor=request.user)
+        except TransitionRefused as refusal:
+            return render(request, "filings/not_open.html", {"year": year, "refusal": refusal})
+        return redirect("filings:overview", filing.pk)
+    filings = selectors.filings_visible_to(request.user).filter(year=year).order_by("institution__name")[:200]
+    return render(request, "filings/filing_list.html", {"filings": filings, "year": year})
+
+
+def overview(request, pk):
+    filing = _filing(request, pk)
+    transitions = filing.transitions.select_related("actor")
+    snapshot = filing.snapshots.first()
+    return render(request, "filings/overview.html", _context(
+        request, filing, "overview", transitions=transitions, snapshot=snapshot,
+        actions=workflow.allowed_transitions(filing, request.user),
+    ))
+
+
+def _edit_part(request, filing, part, form_class, step, template, findings_prefix, **form_kwargs):
+    findings = [f for f in run_checks(filing) if f.field.startswith(findings_prefix)]
+    editable = _editable(request, filing)
+    if request.method == "POST" and not editable:
+        reason = workflow.filer_window_refusal(filing, timezone.now()) if workflow.is_own_filer(request.user, filing) else None
+        messages.error(request, reason or f"填报当前为“{filing.get_status_display()}”，您不能修改。")
+        return redirect(request.path)
+    if request.method == "POST":
+        form = form_class(request.POST, request.FILES, instance=part, editable=editable, **form_kwargs)
+        if form.is_valid():
+            data = form.part_data() if hasattr(form, "part_data") else {
+                k: v for k, v in form.cleaned_data.items() if k != "version"
+            }
+            try:
+                services.save_part(filing, part, actor=request.user, expected_version=form.cleaned_data["version"],
+                                   data=data)
+            except TransitionRefused as refusal:
+                messages.error(request, str(refusal))
+            else:
+                messages.success(request, "已保存草稿。")
+                next_url = _context(request, filing, step)["next_url"]
+                if "save_next" in request.POST and next_url:
+                    return redirect(next_url)
+                return redirect(request.path)
+        else:
+            messages.error(request, "有填写错误，请按提示修改后再保存；本次内容未保存。")
+    else:
+        form = form_class(instance=part, initial={"version": filing.version}, findings=findings, editable=editable,
+                          **form_kwargs)
+    return render(request, template, _context(request, filing, step, form=form, findings=findings))
+
+
+def statistics(request, pk):
+    filing = _filing(request, pk)
+    return _edit_part(request, filing, filing.statistics, StatisticsForm, "statistics", "filings/statistics.html",
+                      "statistics.", nature=filing.institution.nature)
+
+
+def annual_report(request, pk):
+    filing = _filing(request, pk)
+    return _edit_part(request, filing, filing.annual_report, AnnualReportForm, "annual-report",
+                      "filings/part_form.html", "annual_report.")
+
+
+def sr_report(request, pk, centre_id):
+    filing = _filing(request, pk)
+    report = filing.sr_reports.select_related("centre").filter(centre_id=centre_id).first()
+    if report is None:
+        raise Http404("本填报没有该国家质检中心的社会责任报告。")
+    return _edit_part(request, filing, report, SocialResponsibilityForm, f"sr-{centre_id}", "filings/part_form.html",
+                      f"sr.{centre_id}.")
+
+
+def submit(request, pk):
+    filing = _filing(request, pk)
+    findings = run_checks(filing)
+    warnings = [f for f in findings if not f.is_error]
+    explanations = dict(filing.explanations.values_list("code", "text"))
+    editable = _editable(request, filing)
+    form = ExplanationForm(request.POST or None, warnings=warnings, explanations=explanations, editable=editable,
+                           initial={"version": filing.version})
+    if request.method == "POST" and form.is_valid():
+        try:
+            filing = services.save_explanations(filing, actor=request.user,
+                                                expected_version=form.cleaned_data["version"],
+                                                explanations=form.explanations())
+            if "submit" in request.POST:
+                services.submit_filing(filing, actor=request.user, expected_version=filing.version)
+                messages.success(request, "已提交。可下载提交回执；审核部门开始审核前，您可以撤回修改。")
+                return redirect("filings:overview", filing.pk)
+            messages.success(request, "预警说明已保存。")
+        except TransitionRefused as refusal:
+            messages.error(request, str(refusal))
+        return redirect("filings:submit", filing.pk)
+    return render(request, "filings/submit.html", _context(
+        request, filing, "submit", form=form, errors=[f for f in findings if f.is_error], warnings=warnings,
+        explained=set(explanations),
+    ))
+
+
+@require_POST
+def withdraw(request, pk):
+    filing = _filing(request, pk)
+    try:
+        services.withdraw_filing(filing, actor=request.user, expected_version=int(request.POST.get("version", 0)))
+    except (TransitionRefused, ValueError) as refusal:
+        messages.error(request, str(refusal) if isinstance(refusal, TransitionRefused) else "请求无效。")
+    else:
+        messages.success(request, "已撤回，填报回到草稿状态。修改后请重新提交。")
+    return redirect("filings:overview", filing.pk)
+
+
+def print_pdf(request, pk, kind, centre_id=None):
+    filing = _filing(request, pk)
+    snapshot = filing.snapshots.first()
+    if snapshot is None or kind not in pdf.TEMPLATES:
+        raise Http404("尚未提交，没有可打印的版本。")
+    centre_name = ""
+    if kind == "sr-report":
+        report = next((r for r in snapshot.data["sr_reports"] if r["centre_id"] == centre_id), None)
+        if report is None:
+            raise Http404("该版本没有此国家质检中心的社会责任报告。")
+        centre_name = report["centre"]
+    content = pdf.render_pdf(snapshot, kind, centre_id=centre_id)
+    return FileResponse(BytesIO(content), as_attachment=True, content_type="application/pdf",
+                        filename=pdf.filename(snapshot, kind, centre_name=centre_name))
