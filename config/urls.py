@@ -11,6 +11,8 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("institutions/", include("institutions.urls")),
     path("filings/", include("filings.urls")),
+    path("review/", include("review.urls")),
+    path("reports/", include("reports.urls")),
     path("summaries/", include("summaries.urls")),
     # One login page for everyone: the admin's own login form sends to the portal's (throttled) one.
     path("admin/login/", login_not_required(RedirectView.as_view(pattern_name="login", query_string=True))),

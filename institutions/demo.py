@@ -65,3 +65,9 @@ def generate_institutions(rng: random.Random, count: int) -> list[Institution]:
         codes.add(code)
         institutions.append(Institution(name=name, credit_code=code, city=city))
     return institutions
+
+
+def seed_registry(rng: random.Random, count: int) -> list[Institution]:
+    """Create `count` demo institutions with their registry rows; return them (with city loaded) in pk order."""
+    Institution.objects.bulk_create(generate_institutions(rng, count), batch_size=1000)
+    return list(Institution.objects.select_related("city").order_by("pk"))

@@ -5,12 +5,14 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, create_demo_accounts
-from institutions.demo import generate_institutions
+from filings.demo import seed_filings
+from institutions.demo import seed_registry
 from institutions.models import Institution
+from reports.demo import seed_report_numbers
 
 
 class Command(BaseCommand):
-    help = "生成演示数据：湖南省各市州的检验检测机构与每个角色的演示账号（同一 --seed 结果相同）。"
+    help = "生成演示数据：湖南省各市州的检验检测机构、年度填报、报告编号与每个角色的演示账号（同一 --seed 结果相同）。"
 
     def add_arguments(self, parser):
         parser.add_argument("--institutions", type=int, default=2000, help="机构数量（默认 2000）")
@@ -30,8 +32,12 @@ class Command(BaseCommand):
 
         rng = random.Random(seed)
         with transaction.atomic():
-            Institution.objects.bulk_create(generate_institutions(rng, institutions), batch_size=1000)
+            created = seed_registry(rng, institutions)
             create_demo_accounts()
+            # Each app adds its own demo data, in this order, from the same random stream (deterministic per seed).
+            summaries = [seed_filings(rng, created), seed_report_numbers(rng, created)]
         self.stdout.write(self.style.SUCCESS(f"已生成 {institutions} 家机构和 {len(DEMO_ACCOUNTS)} 个演示账号。"))
+        for summary in filter(None, summaries):
+            self.stdout.write(f"  {summary}")
         for username, role, _, _ in DEMO_ACCOUNTS:
             self.stdout.write(f"  {username:<10} {role.label:<8} 密码 {DEMO_PASSWORD}")
