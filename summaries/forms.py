@@ -1,5 +1,6 @@
 from django import forms
-from django.utils import timezone
+
+from filings.models import ReportingYear
 
 from .registry import get_kind, kind_choices
 from .scopes import export_regions_for
@@ -8,10 +9,11 @@ from .scopes import export_regions_for
 class ExportForm(forms.Form):
     kind = forms.ChoiceField(label="导出内容")
     region = forms.ModelChoiceField(label="范围", queryset=None, empty_label=None)
-    year = forms.TypedChoiceField(label="统计年度", coerce=int, required=False)
+    year = forms.TypedChoiceField(label="统计年度", coerce=int, required=False, help_text="年度汇总必选。")
     include_submitted = forms.BooleanField(
         label="包含已提交但尚未审核通过的填报", required=False,
-        help_text="默认只统计审核通过的填报；勾选后工作簿首页会注明。",
+        help_text="仅用于年度汇总。默认只计入审核通过的填报；勾选后另计入已提交和审核中的填报（草稿、已退回不计），"
+        "工作簿首页会注明统计口径。",
     )
 
     def __init__(self, *args, user, **kwargs):
@@ -19,8 +21,8 @@ class ExportForm(forms.Form):
         self.fields["kind"].choices = kind_choices()
         self.fields["region"].queryset = export_regions_for(user)
         self.fields["region"].label_from_instance = lambda region: f"{region.name}（{region.get_level_display()}）"
-        this_year = timezone.localdate().year
-        self.fields["year"].choices = [("", "—")] + [(y, f"{y}年度") for y in range(this_year - 1, 2012, -1)]
+        years = ReportingYear.objects.order_by("-year").values_list("year", flat=True)
+        self.fields["year"].choices = [("", "—")] + [(year, f"{year}年度") for year in years]
 
     def clean(self):
         data = super().clean()

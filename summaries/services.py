@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.scoping import visible_to
+from filings.models import ReportingYear
 
 from .models import ExportJob
 from .registry import get_kind
@@ -19,6 +20,9 @@ from .scopes import can_export
 from .xlsx import discard, new_workbook
 
 log = logging.getLogger(__name__)
+
+# Progress is written to the job row at most this often (seconds), so that a fast build does not flood the database.
+PROGRESS_INTERVAL = 0.5
 
 class ExportRefused(Exception):
     """A request to start, retry or download an export that is not allowed; the message is for the user."""
@@ -32,11 +36,14 @@ def start_export(*, actor, kind: str, region, year: int | None = None, include_s
         raise PermissionDenied("您无权导出该范围的数据。")
     if export_kind.needs_year and not year:
         raise ExportRefused("请选择统计年度。")
+    if export_kind.needs_year and not ReportingYear.objects.filter(year=year).exists():
+        raise ExportRefused(f"{year}年度尚未设立，无法汇总。")
     params = {"year": year, "include_submitted": bool(include_submitted)} if export_kind.needs_year else {}
     year_text = f"{year}年度 " if export_kind.needs_year else ""
+    basis_text = "（含已提交）" if params.get("include_submitted") else ""
     with transaction.atomic():
         job = ExportJob.objects.create(
-            kind=kind, title=f"{year_text}{region.name} {export_kind.label}", params=params, region=region,
+            kind=kind, title=f"{year_text}{region.name} {export_kind.label}{basis_text}", params=params, region=region,
             created_by=actor,
         )
         _send(job)
@@ -91,7 +98,7 @@ def run_export(job_id: int) -> None:
     last_update = [0.0]
 
     def progress(fraction: float, stage: str):
-        if time.monotonic() - last_update[0] < 0.5:
+        if time.monotonic() - last_update[0] < PROGRESS_INTERVAL:
             return
         last_update[0] = time.monotonic()
         percent = max(1, min(95, int(fraction * 95)))

@@ -39,7 +39,9 @@ class SheetWriter:
         for note in notes:
             self.sheet.append([self._styled(note, italic=True)])
         self.sheet.append([self._styled(column.header, bold=True, fill=True) for column in columns])
-        self._formats = [column.number_format for column in columns]
+        # One styled cell per numeric column, reused row after row: a write-only sheet writes each row out as it is
+        # appended, so the cell is free again by the next row (and no style lookup is repeated per cell).
+        self._cells = [self._number_cell(column.number_format) for column in columns]
 
     def _styled(self, value, bold=False, italic=False, fill=False):
         cell = WriteOnlyCell(self.sheet, value=value)
@@ -49,18 +51,41 @@ class SheetWriter:
             cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         return cell
 
-    def append(self, values):
+    def _number_cell(self, number_format):
+        if not number_format:
+            return None
+        cell = WriteOnlyCell(self.sheet)
+        cell.number_format = number_format
+        return cell
+
+    def append(self, values, *, bold=False):
+        """Append one row. Numbers go into their column's number format; text that looks like a formula is kept as
+        text. `bold` marks a totals row."""
+        if bold:
+            self.sheet.append([self._bold(value, column) for value, column in zip(values, self.columns)])
+            return
         row = []
-        for value, number_format in zip(values, self._formats):
-            if isinstance(value, str):
+        for value, cell in zip(values, self._cells):
+            if value is None:
+                row.append(None)
+            elif isinstance(value, str):
                 row.append(text_cell(self.sheet, value) if value.startswith(FORMULA_TRIGGERS) else value)
-            elif number_format and value is not None:
-                cell = WriteOnlyCell(self.sheet, value=value)
-                cell.number_format = number_format
+            elif cell is not None:
+                cell.value = value
                 row.append(cell)
             else:
                 row.append(value)
         self.sheet.append(row)
+
+    def _bold(self, value, column):
+        if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+            cell = text_cell(self.sheet, value)
+        else:
+            cell = WriteOnlyCell(self.sheet, value=value)
+            if column.number_format and not isinstance(value, str):
+                cell.number_format = column.number_format
+        cell.font = Font(bold=True)
+        return cell
 
 
 def text_cell(sheet, value: str) -> WriteOnlyCell:
