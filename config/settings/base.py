@@ -115,6 +115,8 @@ CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "purge-expired-exports": {"task": "summaries.purge_expired_exports", "schedule": crontab(hour=3, minute=15)},
+    # Automatic reminders 30, 7 and 1 days before the filing deadline (each point once per institution).
+    "send-deadline-reminders": {"task": "review.send_deadline_reminders", "schedule": crontab(hour=9, minute=0)},
 }
 
 # Finished export files are kept this many days, then deleted by the beat task above.
@@ -194,5 +196,8 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        # WeasyPrint and fontTools report every layout step at INFO.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }

@@ -12,6 +12,10 @@ def _snapshot():
 
 
 def _wipe():
+    from filings.models import Filing, ReportingYear
+
+    Filing.objects.all().delete()  # their history protects the accounts that acted
+    ReportingYear.objects.all().delete()
     User.objects.all().delete()
     Institution.objects.all().delete()
 
