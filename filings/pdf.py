@@ -1,4 +1,6 @@
 """A4 PDFs printed from a submission snapshot (WeasyPrint, Noto CJK fonts installed by scripts/setup.sh)."""
+import datetime
+
 from django.template.loader import render_to_string
 from weasyprint import HTML
 
@@ -12,7 +14,8 @@ TEMPLATES = {
 def render_pdf(snapshot, kind: str, *, centre_id: int | None = None) -> bytes:
     template, _ = TEMPLATES[kind]
     data = snapshot.data
-    context = {"data": data, "snapshot": snapshot}
+    submitted = datetime.datetime.fromisoformat(data["submitted_at"])
+    context = {"data": data, "snapshot": snapshot, "submitted": f"{submitted:%Y年%m月%d日 %H:%M}"}
     if kind == "sr-report":
         context["report"] = next(r for r in data["sr_reports"] if r["centre_id"] == centre_id)
     html = render_to_string(template, context)
