@@ -270,11 +270,10 @@ def _write_report_uploads(workbook, institutions, year: int, scope):
     if source is None:
         sheet.append(["报告编号数据暂不可用（报告编号模块未提供按季度统计）。"])
         return
-    rows = source(institutions, year)
+    rows = source(institutions, year)  # the calendar quarters of the reporting year
     for row in rows:
         rate = row["uploaded"] / row["institutions"] if row["institutions"] else None
         sheet.append([row["quarter"], row["institutions"], row["uploaded"], row["on_time"], row["late"],
                       row["missing"], row["numbers"], rate])
     if rows:
-        sheet.append(["全年", None, None, sum(r["on_time"] for r in rows), sum(r["late"] for r in rows), None,
-                      sum(r["numbers"] for r in rows), None], bold=True)
+        sheet.append(["全年合计", None, None, None, None, None, sum(row["numbers"] for row in rows), None], bold=True)

@@ -338,3 +338,35 @@ def test_libreoffice_opens_the_summary_workbook(population, tmp_path):
     assert "仅计入审核通过的填报" in texts["总体情况"]
     assert "\n=1+1," in texts["机构明细"] and "\n2," not in texts["机构明细"]  # shown as text, not computed
     assert "4302机构d,91" in texts["机构明细"]
+
+
+@pytest.mark.django_db
+def test_report_number_sheet_shows_each_quarter_of_the_year(population):
+    from reports.models import ReportNumberBatch
+
+    def batch(key, quarter, accepted, late=False, year=2025):
+        ReportNumberBatch.objects.create(
+            institution=population[key], year=year, quarter=quarter, status=ReportNumberBatch.Status.DONE,
+            accepted=accepted, is_late=late,
+        )
+
+    batch("a", 1, 100)
+    batch("d", 1, 40, late=True)
+    batch("a", 2, 7)
+    batch("g", 1, 999)  # another province
+    batch("a", 1, 5000, year=2024)  # another year
+    _notes, header, rows = table(build(reviewer()), "报告编号上传情况")
+    assert header == ("季度", "应上传机构", "已上传机构", "其中按时", "其中逾期", "未上传机构", "上传报告编号（个）", "上传率")
+    quarters = [row for label, row in rows.items() if label != "全年合计"]
+    assert [row[1:7] for row in quarters] == [(7, 2, 1, 1, 5, 140), (7, 1, 1, 0, 6, 7), (7, 0, 0, 0, 7, 0), (7, 0, 0, 0, 7, 0)]
+    assert quarters[0][7] == pytest.approx(2 / 7)
+    assert rows["全年合计"][6] == 147
+
+
+@pytest.mark.django_db
+def test_report_number_sheet_says_so_when_the_data_is_unavailable(population, monkeypatch):
+    from summaries import builders
+
+    monkeypatch.setattr(builders, "_upload_status_source", lambda: None)
+    _notes, _header, rows = table(build(reviewer()), "报告编号上传情况")
+    assert list(rows) == ["报告编号数据暂不可用（报告编号模块未提供按季度统计）。"]
