@@ -5,13 +5,15 @@ _INSTITUTIONS = ("机构名录", "institutions:list", "building")
 _EXPORTS = ("数据导出", "summaries:exports", "file-earmark-spreadsheet")
 _DASHBOARD = ("统计看板", "summaries:dashboard", "bar-chart")
 _FILINGS = ("年度填报", "filings:home", "journal-text")
+_REVIEW = ("审核队列", "review:queue", "clipboard-check")
+_PROGRESS = ("填报进度", "review:progress", "list-check")
 
 NAVIGATION = {
     Role.FILER: [("年度填报", "filings:home", "pencil-square"), ("本单位信息", "institutions:mine", "building")],
-    Role.CITY_OFFICER: [_FILINGS, _INSTITUTIONS, _DASHBOARD, _EXPORTS],
-    Role.PROVINCIAL_REVIEWER: [_FILINGS, _INSTITUTIONS, _DASHBOARD, _EXPORTS],
-    Role.SAMR_REVIEWER: [_FILINGS, _INSTITUTIONS, _DASHBOARD, _EXPORTS],
-    Role.ADMIN: [_FILINGS, _INSTITUTIONS, _DASHBOARD, _EXPORTS, ("系统管理", "admin:index", "gear")],
+    Role.CITY_OFFICER: [_PROGRESS, _FILINGS, _INSTITUTIONS, _DASHBOARD, _EXPORTS],
+    Role.PROVINCIAL_REVIEWER: [_REVIEW, _PROGRESS, _FILINGS, _INSTITUTIONS, _DASHBOARD, _EXPORTS],
+    Role.SAMR_REVIEWER: [_REVIEW, _PROGRESS, _FILINGS, _INSTITUTIONS, _DASHBOARD, _EXPORTS],
+    Role.ADMIN: [_REVIEW, _PROGRESS, _FILINGS, _INSTITUTIONS, _DASHBOARD, _EXPORTS, ("系统管理", "admin:index", "gear")],
 }
 
 

@@ -30,7 +30,13 @@ def institution_counts_by_province(user):
 
 
 def home_context(user):
-    """The figures a user's home page shows, by role."""
+    """The figures a user's home page shows, by role, with the short list of what needs the user (review app)."""
+    from review.selectors import notifications_for
+
+    return {**_role_context(user), "notifications": notifications_for(user)}
+
+
+def _role_context(user):
     if user.role == Role.FILER:
         from filings.selectors import current_year, days_left, filings_visible_to
 

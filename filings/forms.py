@@ -1,6 +1,7 @@
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Fieldset, Layout
 from django import forms
+from django.utils.html import format_html, format_html_join
 
 from .models import AnnualReport, FilingStatistics, SocialResponsibilityReport
 
@@ -12,7 +13,7 @@ class VersionedForm(forms.ModelForm):
 
     version = forms.IntegerField(widget=forms.HiddenInput)
 
-    def __init__(self, *args, findings=(), editable=True, **kwargs):
+    def __init__(self, *args, findings=(), editable=True, review_comments=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
@@ -22,6 +23,21 @@ class VersionedForm(forms.ModelForm):
             if not editable:
                 field.disabled = True
         self.mark_findings(findings)
+        self.mark_review_comments(review_comments or {})
+
+    def mark_review_comments(self, comments):
+        """Show the reviewer's comments on a returned filing under their fields ({field name: [texts]}). Crispy
+        renders help text unescaped, so the whole help text is escaped here and the comment wrapped in markup."""
+        for name, texts in comments.items():
+            if name not in self.fields:
+                continue
+            field = self.fields[name]
+            field.widget.attrs["class"] = f"{field.widget.attrs.get('class', '')} border-danger".strip()
+            notes = format_html_join(
+                "", '<span class="d-block text-danger fw-semibold review-comment">审核意见：{}</span>',
+                ((text,) for text in texts),
+            )
+            field.help_text = format_html("{}{}", field.help_text or "", notes)
 
     def mark_findings(self, findings):
         """Show each check's message under its field (red for errors, amber for warnings)."""

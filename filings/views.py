@@ -41,8 +41,16 @@ def _steps(filing):
     return steps
 
 
+def _review_comments(filing):
+    """The open return (general comment) and its field comments, shown to the filer while the filing is returned."""
+    from review.selectors import open_review_comments
+
+    return open_review_comments(filing)
+
+
 def _context(request, filing, step, **extra):
     steps = _steps(filing)
+    review_return, field_comments = _review_comments(filing)
     keys = [key for key, _, _ in steps]
     index = keys.index(step) if step in keys else -1
     return {
@@ -51,6 +59,7 @@ def _context(request, filing, step, **extra):
         "editable": _editable(request, filing),
         "window_refusal": workflow.filer_window_refusal(filing, timezone.now()),
         "deadline": workflow.editing_deadline(filing), "days_left": selectors.days_left(filing),
+        "review_return": review_return, "field_comments": [c for cs in field_comments.values() for c in cs],
         **extra,
     }
 
@@ -73,7 +82,9 @@ def filing_home(request):
 
 def overview(request, pk):
     filing = _filing(request, pk)
-    transitions = filing.transitions.select_related("actor")
+    from review.selectors import timeline
+
+    transitions = timeline(filing)
     snapshot = filing.snapshots.first()
     return render(request, "filings/overview.html", _context(
         request, filing, "overview", transitions=transitions, snapshot=snapshot,
@@ -83,6 +94,10 @@ def overview(request, pk):
 
 def _edit_part(request, filing, part, form_class, step, template, findings_prefix, **form_kwargs):
     findings = [f for f in run_checks(filing) if f.field.startswith(findings_prefix)]
+    form_kwargs["review_comments"] = {
+        key.removeprefix(findings_prefix): [c.text for c in comments]
+        for key, comments in _review_comments(filing)[1].items() if key.startswith(findings_prefix)
+    }
     editable = _editable(request, filing)
     if request.method == "POST" and not editable:
         reason = workflow.filer_window_refusal(filing, timezone.now()) if workflow.is_own_filer(request.user, filing) else None

@@ -1,0 +1,253 @@
+"""Reads for reviewers and city officers, every one starting from the scoping helper."""
+from dataclasses import dataclass
+
+from django.db.models import Exists, Max, OuterRef, Q, Subquery
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Role
+from accounts.scoping import visible_to
+from filings.models import Filing, FilingSnapshot, FilingTransition, ReportingYear
+from filings.selectors import current_year, days_left
+from institutions.models import Institution, Region, ReviewingAuthority
+from summaries.aggregates import filing_progress_by_city
+
+from .diff import diff_snapshots
+from .models import ChasingRecord, FieldComment
+
+S = Filing.Status
+QUEUE_STATES = (S.SUBMITTED, S.IN_REVIEW)
+REVIEWERS = (Role.PROVINCIAL_REVIEWER, Role.SAMR_REVIEWER, Role.ADMIN)
+PROGRESS_VIEWERS = (Role.CITY_OFFICER, Role.PROVINCIAL_REVIEWER, Role.SAMR_REVIEWER, Role.ADMIN)
+RETURNING_ACTIONS = ("return_for_correction", "quality_return")
+DECISION_ACTIONS = ("approve", *RETURNING_ACTIONS)
+
+
+def authority_q(user) -> Q:
+    """The filings whose reviewing authority is the user's (the rule of filings.workflow.is_reviewing_authority;
+    the region part comes from visible_to). Admins see every authority's queue but cannot decide."""
+    if user.role == Role.SAMR_REVIEWER:
+        return Q(institution__reviewing_authority=ReviewingAuthority.SAMR)
+    if user.role == Role.PROVINCIAL_REVIEWER:
+        return Q(institution__reviewing_authority=ReviewingAuthority.PROVINCE)
+    if user.role == Role.ADMIN:
+        return Q()
+    return Q(pk__in=[])
+
+
+def with_snapshot_facts(filings):
+    """Annotate the number of submissions and whether the latest submission carried warnings (two subqueries)."""
+    submissions = FilingSnapshot.objects.filter(filing=OuterRef("pk")).values("filing").annotate(
+        n=Max("number")
+    ).values("n")
+    warned = FilingSnapshot.objects.filter(filing=OuterRef("pk"), number=OuterRef("submissions")).exclude(
+        data__warnings=[]
+    )
+    return filings.annotate(submissions=Subquery(submissions)).annotate(has_warnings=Exists(warned))
+
+
+def review_queue(user, year=None):
+    """Submitted and in-review filings the user reviews, oldest submission first."""
+    filings = visible_to(user, Filing).filter(authority_q(user), status__in=QUEUE_STATES)
+    if year is not None:
+        filings = filings.filter(year=year)
+    return with_snapshot_facts(filings).select_related("institution__city", "year").order_by("submitted_at", "pk")
+
+
+def reviewable_filings(user):
+    """Every filing the user may open on the review screen (any state), with what the page needs."""
+    return visible_to(user, Filing).select_related("institution__city__parent", "year")
+
+
+def queue_cities(user):
+    return Region.objects.filter(
+        level=Region.Level.CITY, pk__in=visible_to(user, Institution).values("city_id")
+    ).order_by("code")
+
+
+# --- review screen ---------------------------------------------------------------------------------------------
+
+@dataclass
+class Comparison:
+    title: str
+    base_label: str
+    changes: list
+    available: bool
+
+
+def last_year_approved_snapshot(filing):
+    return (
+        FilingSnapshot.objects.filter(
+            filing__institution_id=filing.institution_id, filing__year__year=filing.year.year - 1,
+            filing__status=S.APPROVED,
+        )
+        .order_by("-number")
+        .first()
+    )
+
+
+def review_screen(filing) -> dict:
+    """Everything the review screen shows about one filing."""
+    snapshots = list(filing.snapshots.order_by("-number")[:2])
+    latest = snapshots[0] if snapshots else None
+    previous = snapshots[1] if len(snapshots) > 1 else None
+    last_year = last_year_approved_snapshot(filing)
+    comparisons = []
+    if latest:
+        comparisons.append(Comparison(
+            "与上次提交相比", f"第 {previous.number} 次提交" if previous else "",
+            diff_snapshots(previous.data, latest.data) if previous else [], previous is not None,
+        ))
+        comparisons.append(Comparison(
+            "与上年度审核通过的填报相比", f"{filing.year.year - 1}年度" if last_year else "",
+            diff_snapshots(last_year.data, latest.data) if last_year else [], last_year is not None,
+        ))
+    return {
+        "snapshot": latest,
+        "comparisons": comparisons,
+        "timeline": timeline(filing),
+    }
+
+
+def timeline(filing):
+    """Every transition with its comment and the field comments attached to it, oldest first."""
+    transitions = list(filing.transitions.select_related("actor").order_by("at", "pk"))
+    comments = {}
+    for comment in FieldComment.objects.filter(filing=filing).order_by("pk"):
+        comments.setdefault(comment.transition_id, []).append(comment)
+    for transition in transitions:
+        transition.field_comment_list = comments.get(transition.pk, [])
+    return transitions
+
+
+def open_review_comments(filing):
+    """While a filing is returned: the return (its general comment and due date) and its field comments keyed by
+    field, for showing to the filer beside the fields. Otherwise (None, {})."""
+    if filing.status != S.RETURNED:
+        return None, {}
+    last_return = (
+        FilingTransition.objects.filter(filing=filing, action__in=RETURNING_ACTIONS).order_by("-at", "-pk").first()
+    )
+    if last_return is None:
+        return None, {}
+    by_field = {}
+    for comment in FieldComment.objects.filter(transition=last_return).order_by("pk"):
+        by_field.setdefault(comment.field, []).append(comment)
+    return last_return, by_field
+
+
+# --- progress and chasing ----------------------------------------------------------------------------------------
+
+def progress_years():
+    return ReportingYear.objects.order_by("-year")
+
+
+def progress_cities(user, year, province=None):
+    """Per city in the user's scope: counts and shares by state, the completion rate (submitted, in review or
+    approved) and its rank. Figures come from the same grouped query as the summary workbook."""
+    institutions = visible_to(user, Institution)
+    if province is not None:
+        institutions = institutions.filter(city__parent=province)
+    rows = filing_progress_by_city(institutions, year)
+    for row in rows:
+        total = row["total"] or 0
+        row["shares"] = {
+            state: (row[state] / total * 100 if total else 0)
+            for state in ("not_started", "draft", "submitted", "in_review", "returned", "approved")
+        }
+        row["completed"] = row["submitted"] + row["in_review"] + row["approved"]
+        row["completion"] = row["completed"] / total * 100 if total else 0
+        row["late"] = row["not_started"] + row["draft"] + row["returned"]
+    ranked = sorted(rows, key=lambda r: (-r["completion"], -r["approved"], r["city_code"]))
+    for rank, row in enumerate(ranked, start=1):
+        row["rank"] = rank
+    return rows, ranked
+
+
+def totals(rows) -> dict:
+    keys = ("total", "not_started", "draft", "submitted", "in_review", "returned", "approved", "completed", "late")
+    result = {key: sum(row[key] for row in rows) for key in keys}
+    total = result["total"]
+    result["completion"] = result["completed"] / total * 100 if total else 0
+    return result
+
+
+def late_filers(user, year, city=None):
+    """Institutions in scope that have not submitted for the year (no filing, a draft, or returned and not yet
+    corrected), with their filing's status and due date and the date they were last chased (one query)."""
+    filings = Filing.objects.filter(institution=OuterRef("pk"), year=year)
+    institutions = visible_to(user, Institution)
+    if city is not None:
+        institutions = institutions.filter(city=city)
+    return (
+        institutions.annotate(
+            filing_status=Subquery(filings.values("status")[:1]),
+            filing_id=Subquery(filings.values("pk")[:1]),
+            correction_due=Subquery(filings.values("correction_due")[:1]),
+            last_chased=Subquery(
+                ChasingRecord.objects.filter(institution=OuterRef("pk"), year=year.year)
+                .order_by("-contacted_on").values("contacted_on")[:1]
+            ),
+        )
+        .filter(Q(filing_status__isnull=True) | Q(filing_status__in=[S.DRAFT, S.RETURNED]))
+        .select_related("city")
+        .order_by("city__code", "name", "pk")
+    )
+
+
+def chasing_records(user, institution, year=None):
+    records = visible_to(user, ChasingRecord).filter(institution=institution).select_related("recorded_by")
+    if year is not None:
+        records = records.filter(year=year)
+    return records
+
+
+# --- notifications on the home page ----------------------------------------------------------------------------
+
+@dataclass
+class Notice:
+    text: str
+    url: str
+    level: str = "info"
+
+
+NOTICE_LIMIT = 5
+
+
+def notifications_for(user) -> list[Notice]:
+    """A short list of what needs the user now: returned filings (filers), new submissions awaiting review
+    (reviewers), late filers as the deadline nears (city officers and the province)."""
+    year = current_year()
+    if year is None:
+        return []
+    notices = []
+    if user.role == Role.FILER:
+        for filing in visible_to(user, Filing).filter(status=S.RETURNED).select_related("year")[:NOTICE_LIMIT]:
+            due = timezone.localtime(filing.correction_due) if filing.correction_due else None
+            notices.append(Notice(
+                f"{filing.year}填报已被审核部门退回，请按意见修改" + (f"，并于{due:%Y年%m月%d日 %H:%M}前重新提交。" if due else "。"),
+                reverse("filings:overview", args=[filing.pk]), "warning",
+            ))
+        for filing in visible_to(user, Filing).filter(status=S.APPROVED, year=year).select_related("year")[:1]:
+            notices.append(Notice(f"{filing.year}填报已审核通过。", reverse("filings:overview", args=[filing.pk]), "success"))
+        return notices
+    if user.role in (Role.PROVINCIAL_REVIEWER, Role.SAMR_REVIEWER):
+        waiting = visible_to(user, Filing).filter(authority_q(user), status=S.SUBMITTED, year=year)
+        count = waiting.count()
+        if count:
+            notices.append(Notice(f"有 {count} 份新提交的填报待审核。", reverse("review:queue") + "?status=submitted", "primary"))
+        for filing in waiting.select_related("institution").order_by("submitted_at", "pk")[:NOTICE_LIMIT]:
+            notices.append(Notice(
+                f"{filing.institution.name} 于{timezone.localtime(filing.submitted_at):%m月%d日 %H:%M}提交",
+                reverse("review:detail", args=[filing.pk]),
+            ))
+    if user.role in (Role.CITY_OFFICER, Role.PROVINCIAL_REVIEWER):
+        late = late_filers(user, year).count()
+        left = days_left(year)
+        if late and left is not None:
+            when = f"距填报截止还有 {left} 天" if left >= 0 else "填报已截止"
+            notices.append(Notice(
+                f"辖区内有 {late} 家机构尚未提交{year}填报（{when}）。", reverse("review:late_filers"),
+                "warning" if left is not None and left <= 7 else "info",
+            ))
+    return notices

@@ -1,0 +1,318 @@
+from io import BytesIO
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from accounts.models import Role
+from accounts.scoping import visible_to
+from filings import services as filing_services
+from filings import workflow
+from filings.models import Extension, Filing, ReportingYear
+from filings.selectors import current_year, days_left, latest_extension
+from filings.workflow import TransitionRefused
+from institutions.models import Institution, Region
+
+from . import exports, selectors, services
+from .diff import field_choices
+from .forms import ChasingForm, DecisionForm, ExtensionForm, QueueFilter, ReturnForm
+
+PAGE_SIZE = 30
+CHASERS = services.CHASERS
+
+
+def _require(user, roles, message):
+    if user.role not in roles:
+        raise PermissionDenied(message)
+
+
+def _require_reviewer(user):
+    _require(user, selectors.REVIEWERS, "只有审核人员可以使用审核功能。")
+
+
+def _require_progress_viewer(user):
+    _require(user, selectors.PROGRESS_VIEWERS, "只有监管人员可以查看填报进度。")
+
+
+def _year(request):
+    year = None
+    if request.GET.get("year", "").isdigit():
+        year = ReportingYear.objects.filter(year=int(request.GET["year"])).first()
+    return year or current_year()
+
+
+# --- review queue and screen -------------------------------------------------------------------------------------
+
+def queue(request):
+    _require_reviewer(request.user)
+    year = _year(request)
+    filings = selectors.review_queue(request.user, year)
+    filterset = QueueFilter(request.GET or None, queryset=filings, cities=selectors.queue_cities(request.user))
+    if filterset.is_bound and not filterset.is_valid():
+        messages.error(request, "筛选条件有误，已显示全部待审核填报。")
+        rows = filings
+    else:
+        rows = filterset.qs
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "review/queue.html", {
+        "page": page, "filter": filterset, "year": year, "years": selectors.progress_years(),
+    })
+
+
+def _filing_or_403(request, pk) -> Filing:
+    """The filing if it is in the reviewer's region; a filing outside it (or none) is refused with 403."""
+    _require_reviewer(request.user)
+    filing = selectors.reviewable_filings(request.user).filter(pk=pk).first()
+    if filing is None:
+        raise PermissionDenied("该填报不在您的审核范围内。")
+    return filing
+
+
+def _field_choices(context):
+    snapshot = context.get("snapshot")
+    return field_choices(snapshot.data) if snapshot else []
+
+
+def _render_detail(request, filing, *, decision_form=None, return_form=None, extension_form=None, status=200):
+    context = selectors.review_screen(filing)
+    actions = {t.name for t in workflow.allowed_transitions(filing, request.user)}
+    initial = {"version": filing.version}
+    choices = _field_choices(context)
+    extension = latest_extension(filing.institution_id, filing.year_id)
+    context.update({
+        "filing": filing,
+        "actions": actions,
+        "may_decide": workflow.is_reviewing_authority(request.user, filing) or workflow.is_samr_reviewer(request.user, filing),
+        "review_refusal": workflow.review_window_refusal(filing, timezone.now()),
+        "decision_form": decision_form or DecisionForm(initial=initial),
+        "return_form": return_form or ReturnForm(initial=dict(initial), field_choices=choices),
+        "extension_form": extension_form or ExtensionForm(),
+        "may_extend": request.user.role in (Role.PROVINCIAL_REVIEWER, Role.SAMR_REVIEWER, Role.ADMIN),
+        "extension": extension,
+        "deadline": workflow.editing_deadline(filing),
+    })
+    return render(request, "review/detail.html", context, status=status)
+
+
+def detail(request, pk):
+    """Opening a submitted filing marks it in review, so the filer can no longer withdraw it."""
+    filing = _filing_or_403(request, pk)
+    filing = services.open_for_review(filing, actor=request.user)
+    return _render_detail(request, filing)
+
+
+@require_POST
+def approve(request, pk):
+    filing = _filing_or_403(request, pk)
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "提交内容有误，请刷新页面后重试。")
+        return _render_detail(request, filing, decision_form=form, status=400)
+    try:
+        services.approve(filing, actor=request.user, expected_version=form.cleaned_data["version"],
+                         comment=form.cleaned_data["comment"])
+    except TransitionRefused as refusal:
+        messages.error(request, str(refusal))
+        return _render_detail(request, _filing_or_403(request, pk), decision_form=form, status=409)
+    messages.success(request, f"已审核通过“{filing.institution.name}”的填报，并已通知填报单位。")
+    return redirect("review:queue")
+
+
+def _return(request, pk, service, done):
+    filing = _filing_or_403(request, pk)
+    choices = _field_choices(selectors.review_screen(filing))
+    form = ReturnForm(request.POST, field_choices=choices)
+    if not form.is_valid():
+        messages.error(request, "退回未完成：请按提示修改后再提交。")
+        return _render_detail(request, filing, return_form=form, status=400)
+    try:
+        service(
+            filing, actor=request.user, expected_version=form.cleaned_data["version"],
+            comment=form.cleaned_data["comment"], due=form.cleaned_data["due"],
+            field_comments=form.field_comments(), field_labels=form.field_labels,
+        )
+    except TransitionRefused as refusal:
+        messages.error(request, str(refusal))
+        return _render_detail(request, _filing_or_403(request, pk), return_form=form, status=409)
+    messages.success(request, f"已{done}“{filing.institution.name}”的填报，并已通知填报单位。")
+    return redirect("review:detail", pk)
+
+
+@require_POST
+def return_filing(request, pk):
+    return _return(request, pk, services.return_for_correction, "退回")
+
+
+@require_POST
+def quality_return(request, pk):
+    return _return(request, pk, services.quality_return, "质量审查退回")
+
+
+def _safe_next(request, fallback):
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return fallback
+
+
+@require_POST
+def grant_extension(request, pk, year):
+    """Grant an institution an extension (from the review screen or the institution's chasing page)."""
+    _require(request.user, (Role.PROVINCIAL_REVIEWER, Role.SAMR_REVIEWER, Role.ADMIN), "只有审核人员可以批准延期。")
+    institution = visible_to(request.user, Institution).filter(pk=pk).first()
+    reporting_year = ReportingYear.objects.filter(year=year).first()
+    if institution is None:
+        raise PermissionDenied("该机构不在您的管辖范围内。")
+    back = _safe_next(request, reverse("review:chasing", args=[pk]))
+    if reporting_year is None:
+        messages.error(request, "统计年度不存在。")
+        return redirect(back)
+    form = ExtensionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "延期未批准：" + "；".join(e for errors in form.errors.values() for e in errors))
+        return redirect(back)
+    try:
+        extension = filing_services.grant_extension(
+            institution, reporting_year, actor=request.user, until=form.cleaned_data["until"],
+            reason=form.cleaned_data["reason"],
+        )
+    except TransitionRefused as refusal:
+        messages.error(request, f"延期未批准：{refusal}")
+    else:
+        messages.success(
+            request, f"已批准“{institution.name}”延期至{timezone.localtime(extension.until):%Y年%m月%d日 %H:%M}。"
+        )
+    return redirect(back)
+
+
+# --- progress, late filers, chasing ------------------------------------------------------------------------------
+
+def _province(request):
+    """SAMR reviewers and admins may narrow the progress pages to one province."""
+    if request.user.role not in (Role.SAMR_REVIEWER, Role.ADMIN):
+        return None
+    code = request.GET.get("province", "")
+    return Region.objects.filter(level=Region.Level.PROVINCE, code=code).first() if code else None
+
+
+def progress(request):
+    _require_progress_viewer(request.user)
+    year = _year(request)
+    if year is None:
+        messages.info(request, "管理员尚未设置统计年度。")
+        return redirect("home")
+    province = _province(request)
+    rows, ranked = selectors.progress_cities(request.user, year, province)
+    provinces = None
+    if request.user.role in (Role.SAMR_REVIEWER, Role.ADMIN):
+        provinces = Region.objects.filter(level=Region.Level.PROVINCE).order_by("code")
+    return render(request, "review/progress.html", {
+        "year": year, "years": selectors.progress_years(), "rows": rows, "ranked": ranked,
+        "totals": selectors.totals(rows), "days_left": days_left(year), "province": province,
+        "provinces": provinces, "show_ranking": request.user.role != Role.CITY_OFFICER,
+    })
+
+
+def _late_city(request):
+    code = request.GET.get("city", "")
+    if not code:
+        return None
+    return selectors.queue_cities(request.user).filter(code=code).first()
+
+
+def late_filers(request):
+    _require_progress_viewer(request.user)
+    year = _year(request)
+    if year is None:
+        messages.info(request, "管理员尚未设置统计年度。")
+        return redirect("home")
+    city = _late_city(request)
+    rows = selectors.late_filers(request.user, year, city)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    return render(request, "review/late_filers.html", {
+        "year": year, "years": selectors.progress_years(), "page": page, "city": city,
+        "cities": selectors.queue_cities(request.user), "days_left": days_left(year),
+        "may_remind": request.user.role in CHASERS,
+    })
+
+
+def late_filers_export(request):
+    _require_progress_viewer(request.user)
+    year = _year(request)
+    if year is None:
+        raise PermissionDenied("尚未设置统计年度。")
+    city = _late_city(request)
+    content = exports.late_filers_workbook(selectors.late_filers(request.user, year, city), year, city)
+    response = HttpResponse(
+        BytesIO(content).getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    name = f"{year.year}年度未按时填报机构{('-' + city.name) if city else ''}.xlsx"
+    from urllib.parse import quote
+
+    response["Content-Disposition"] = f"attachment; filename=\"late-filers-{year.year}.xlsx\"; filename*=UTF-8''{quote(name)}"
+    return response
+
+
+@require_POST
+def remind(request):
+    _require(request.user, CHASERS, "您的角色不能发送催报邮件。")
+    year = _year(request) if not request.POST.get("year", "").isdigit() else (
+        ReportingYear.objects.filter(year=int(request.POST["year"])).first()
+    )
+    back = _safe_next(request, reverse("review:late_filers"))
+    ids = [int(v) for v in request.POST.getlist("institution") if v.isdigit()]
+    if year is None or not ids:
+        messages.error(request, "请先勾选要催报的机构。")
+        return redirect(back)
+    institutions = list(visible_to(request.user, Institution).filter(pk__in=ids).select_related("city"))
+    if len(institutions) != len(set(ids)):
+        raise PermissionDenied("所选机构中有不在您管辖范围内的机构。")
+    deadline = timezone.localtime(year.closes_at).date()
+    result = services.request_reminders(institutions, actor=request.user, year=year.year, deadline=deadline)
+    if result["queued"]:
+        messages.success(
+            request, f"已安排向 {len(result['queued'])} 家机构发送催报邮件；发送成功后自动记入催报记录。"
+        )
+    if result["without_email"]:
+        names = "、".join(i.name for i in result["without_email"][:10])
+        more = f"等 {len(result['without_email'])} 家" if len(result["without_email"]) > 10 else ""
+        messages.warning(request, f"以下机构未登记电子邮箱，未发送：{names}{more}。请电话联系并记录催报情况。")
+    return redirect(back)
+
+
+def chasing(request, pk):
+    """An institution's chasing log (催报记录): view, and add a record (city officers, the province, admins)."""
+    _require_progress_viewer(request.user)
+    institution = get_object_or_404(visible_to(request.user, Institution).select_related("city"), pk=pk)
+    year = _year(request)
+    may_record = request.user.role in CHASERS
+    form = ChasingForm(request.POST or None)
+    if request.method == "POST":
+        if not may_record:
+            raise PermissionDenied("您的角色不能记录催报情况。")
+        if year is None:
+            messages.error(request, "尚未设置统计年度。")
+        elif form.is_valid():
+            services.log_chasing(institution, actor=request.user, year=year.year, **form.cleaned_data)
+            messages.success(request, "已记录催报情况。")
+            return redirect(f"{reverse('review:chasing', args=[pk])}?year={year.year}")
+        else:
+            messages.error(request, "催报记录未保存，请按提示修改。")
+    filing = Filing.objects.filter(institution=institution, year=year).first() if year else None
+    return render(request, "review/chasing.html", {
+        "institution": institution, "year": year, "years": selectors.progress_years(), "filing": filing,
+        "records": selectors.chasing_records(request.user, institution, year.year if year else None),
+        "form": form, "may_record": may_record,
+        "may_extend": request.user.role in (Role.PROVINCIAL_REVIEWER, Role.SAMR_REVIEWER, Role.ADMIN),
+        "extension_form": ExtensionForm(),
+        "extensions": visible_to(request.user, Extension).filter(institution=institution, year=year).select_related(
+            "granted_by") if year else [],
+        "deadline": workflow.editing_deadline(filing) if filing else (year.closes_at if year else None),
+    })
