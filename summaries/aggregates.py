@@ -35,6 +35,10 @@ def institutions_by_professional_field(institutions):
 
 # The filing states a progress table shows, in order; "not_started" means no filing exists for the year.
 PROGRESS_STATES = ["not_started", "draft", "submitted", "in_review", "returned", "approved"]
+PROGRESS_LABELS = {
+    "not_started": "未填报", "draft": "草稿", "submitted": "已提交", "in_review": "审核中", "returned": "已退回",
+    "approved": "审核通过",
+}
 
 
 def filing_progress_by_city(institutions, year):

@@ -56,7 +56,6 @@ def build_register(job, workbook, progress):
 # --- 年度汇总: the regulator's summary workbook for a year and a region --------------------------------------------
 
 STATUS_LABELS = {"": "未填报", **dict(Filing.Status.choices)}
-PROGRESS_LABELS = {"not_started": "未填报", **dict(Filing.Status.choices)}
 
 
 def _indicator_format(indicator):
@@ -232,7 +231,7 @@ def _write_progress(workbook, institutions, reporting_year, scope):
     sheet = SheetWriter(
         workbook, "填报进度",
         [Column("市州", 18), Column("在册机构", 12, INTEGER)]
-        + [Column(PROGRESS_LABELS[state], 10, INTEGER) for state in states]
+        + [Column(aggregates.PROGRESS_LABELS[state], 10, INTEGER) for state in states]
         + [Column("已提交率", 10, PERCENT), Column("审核通过率", 12, PERCENT)],
         notes=[f"{scope} 填报进度",
                "“已提交率”指已提交、审核中、已退回和审核通过的机构占在册机构的比例；每家机构每年只有一份填报。"],

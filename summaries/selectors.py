@@ -1,6 +1,18 @@
-"""Reads for the dashboard: the figures of one region within the user's scope."""
+"""Reads for the dashboard: the headline figures of one region within the user's scope, for one reporting year.
+
+Every figure comes from the same functions in aggregates.py as the 年度汇总 workbook's sheets, so that the dashboard
+and a workbook of the same scope, year and counting rule always show the same numbers.
+"""
+from filings.models import ReportingYear
+
 from . import aggregates
 from .scopes import export_regions_for, institutions_in
+
+# The indicators the dashboard compares with the previous year (the workbook's 总体情况 has them all).
+HEADLINE_KEYS = [
+    "institutions", "staff_total", "revenue", "reports_total", "instruments_total", "instrument_value_total",
+    "lab_area", "above_scale",
+]
 
 
 def dashboard_regions(user):
@@ -12,12 +24,57 @@ def default_region(user):
     return dashboard_regions(user).order_by("code").first() if not user.region_id else user.region
 
 
-def dashboard_figures(user, region) -> dict:
+def dashboard_years():
+    return list(ReportingYear.objects.order_by("-year").values_list("year", flat=True))
+
+
+def default_year(years):
+    """The year being filed now (or the latest that has opened), if it is one of `years`."""
+    current = ReportingYear.objects.current()
+    return current.year if current else (years[0] if years else None)
+
+
+def _number(value):
+    """Decimal sums as float for the charts (json); counts stay int."""
+    return value if isinstance(value, int) else round(float(value), 2)
+
+
+def dashboard_figures(user, region, year: int | None, *, include_submitted: bool = False) -> dict:
     institutions = institutions_in(user, region)
-    return {
+    figures = {
         "institution_total": institutions.count(),
-        "by_city": aggregates.institutions_by_city(institutions),
-        "by_nature": aggregates.institutions_by_choice(institutions, "nature"),
-        "by_ownership": aggregates.institutions_by_choice(institutions, "ownership"),
-        "top_fields": aggregates.institutions_by_professional_field(institutions)[:10],
+        "year": year,
+        "include_submitted": include_submitted,
+        "basis": aggregates.basis_text(include_submitted),
+        "filing_states": [], "by_city": [], "by_nature": [], "by_ownership": [], "top_fields": [],
+        "year_on_year": [],
     }
+    reporting_year = ReportingYear.objects.filter(year=year).first() if year else None
+    if reporting_year is None:
+        return figures
+    counting = {"include_submitted": include_submitted}
+    progress = aggregates.progress_totals(aggregates.filing_progress_by_city(institutions, reporting_year))
+    figures["filing_states"] = [
+        (aggregates.PROGRESS_LABELS[state], progress[state]) for state in aggregates.PROGRESS_STATES
+    ]
+    figures["by_city"] = [
+        (row["label"], row["institutions"], _number(row["revenue"]))
+        for row in aggregates.breakdown_by_city(institutions, year, **counting)
+    ]
+    for key, field in (("by_nature", "nature"), ("by_ownership", "ownership")):
+        figures[key] = [
+            (row["label"], row["institutions"])
+            for row in aggregates.breakdown_by_choice(institutions, year, field, **counting)
+        ]
+    fields = aggregates.breakdown_by_professional_field(institutions, year, **counting)
+    figures["top_fields"] = [(row["label"], row["institutions"]) for row in aggregates.top_professional_fields(fields)]
+    figures["year_on_year"] = [
+        {
+            "key": row["key"], "label": row["label"].removeprefix("其中："), "unit": row["unit"],
+            "current": _number(row["current"]), "previous": _number(row["previous"]), "change": row["change"],
+            "change_pct": None if row["change"] is None else round(row["change"] * 100, 1),
+        }
+        for row in aggregates.year_on_year(institutions, year, **counting)
+        if row["key"] in HEADLINE_KEYS
+    ]
+    return figures

@@ -18,11 +18,28 @@ from .scopes import export_regions_for
 def dashboard(request):
     _require_exporter(request.user)
     regions = selectors.dashboard_regions(request.user)
-    region = regions.filter(pk=request.GET.get("region") or 0).first() or selectors.default_region(request.user)
-    figures = selectors.dashboard_figures(request.user, region)
+    region = regions.filter(pk=_int(request.GET.get("region"))).first() or selectors.default_region(request.user)
+    years = selectors.dashboard_years()
+    year = _int(request.GET.get("year"))
+    if year not in years:
+        year = selectors.default_year(years)
+    include_submitted = request.GET.get("include_submitted") == "1"
+    figures = selectors.dashboard_figures(request.user, region, year, include_submitted=include_submitted)
     return render(
-        request, "summaries/dashboard.html", {"figures": figures, "region": region, "regions": regions}
+        request, "summaries/dashboard.html",
+        {
+            "figures": figures, "region": region, "regions": regions, "years": years, "year": year,
+            "include_submitted": include_submitted,
+            "headline": {row["key"]: row for row in figures["year_on_year"]},
+        },
     )
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
 
 
 def _require_exporter(user):

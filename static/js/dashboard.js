@@ -3,38 +3,81 @@
   "use strict";
   var figures = JSON.parse(document.getElementById("dashboard-figures").textContent);
   var charts = [];
-  function bar(id, rows, horizontal) {
+  function make(id) {
     var el = document.getElementById(id);
-    if (!el) { return; }
+    if (!el || typeof echarts === "undefined") { return null; }
     var chart = echarts.init(el);
-    var names = rows.map(function (r) { return r[0]; });
-    var values = rows.map(function (r) { return r[1]; });
-    var category = { type: "category", data: names, axisLabel: { interval: 0, rotate: horizontal ? 0 : 30 } };
+    charts.push(chart);
+    return chart;
+  }
+  function empty(chart) {
+    chart.setOption({ title: { text: "暂无数据", left: "center", top: "middle", textStyle: { color: "#999", fontSize: 14 } } });
+  }
+  function bar(id, rows, horizontal) {
+    var chart = make(id);
+    if (!chart) { return; }
+    if (!rows.length) { empty(chart); return; }
+    var category = { type: "category", data: rows.map(function (r) { return r[0]; }), axisLabel: { interval: 0, rotate: horizontal ? 0 : 30 } };
     var value = { type: "value" };
     chart.setOption({
       tooltip: { trigger: "axis" },
-      grid: { left: horizontal ? 140 : 50, right: 20, bottom: horizontal ? 30 : 80, top: 20 },
+      grid: { left: horizontal ? 150 : 50, right: 30, bottom: horizontal ? 30 : 80, top: 20 },
       xAxis: horizontal ? value : category,
       yAxis: horizontal ? Object.assign(category, { inverse: true }) : value,
-      series: [{ type: "bar", data: values, label: { show: true, position: horizontal ? "right" : "top" } }]
+      series: [{ type: "bar", data: rows.map(function (r) { return r[1]; }), label: { show: true, position: horizontal ? "right" : "top" } }]
     });
-    charts.push(chart);
   }
   function pie(id, rows) {
-    var el = document.getElementById(id);
-    if (!el) { return; }
-    var chart = echarts.init(el);
+    var chart = make(id);
+    if (!chart) { return; }
+    rows = rows.filter(function (r) { return r[1] > 0; });
+    if (!rows.length) { empty(chart); return; }
     chart.setOption({
       tooltip: { trigger: "item", formatter: "{b}: {c}（{d}%）" },
       legend: { bottom: 0 },
-      series: [{ type: "pie", radius: ["35%", "65%"], data: rows.map(function (r) { return { name: r[0], value: r[1] }; }) }]
+      series: [{ type: "pie", radius: ["35%", "62%"], data: rows.map(function (r) { return { name: r[0], value: r[1] }; }) }]
     });
-    charts.push(chart);
   }
-  bar("chart-by-city", figures.by_city, false);
+  function byCity(id, rows) {
+    var chart = make(id);
+    if (!chart) { return; }
+    if (!rows.length) { empty(chart); return; }
+    chart.setOption({
+      tooltip: { trigger: "axis" },
+      legend: { top: 0 },
+      grid: { left: 50, right: 70, bottom: 80, top: 40 },
+      xAxis: { type: "category", data: rows.map(function (r) { return r[0]; }), axisLabel: { interval: 0, rotate: 30 } },
+      yAxis: [{ type: "value", name: "机构数" }, { type: "value", name: "营业收入（万元）" }],
+      series: [
+        { name: "机构数", type: "bar", data: rows.map(function (r) { return r[1]; }) },
+        { name: "营业收入（万元）", type: "line", yAxisIndex: 1, data: rows.map(function (r) { return r[2]; }) }
+      ]
+    });
+  }
+  function yearOnYear(id, rows) {
+    var chart = make(id);
+    if (!chart) { return; }
+    rows = rows.filter(function (r) { return r.change !== null; });
+    if (!rows.length) { empty(chart); return; }
+    chart.setOption({
+      tooltip: { trigger: "axis", valueFormatter: function (v) { return v + "%"; } },
+      grid: { left: 110, right: 50, bottom: 30, top: 20 },
+      xAxis: { type: "value", axisLabel: { formatter: "{value}%" } },
+      yAxis: { type: "category", inverse: true, data: rows.map(function (r) { return r.label; }) },
+      series: [{
+        type: "bar", label: { show: true, position: "right", formatter: "{c}%" },
+        data: rows.map(function (r) {
+          return { value: Math.round(r.change * 1000) / 10, itemStyle: { color: r.change >= 0 ? "#198754" : "#dc3545" } };
+        })
+      }]
+    });
+  }
+  pie("chart-filing-states", figures.filing_states);
+  byCity("chart-by-city", figures.by_city);
+  bar("chart-top-fields", figures.top_fields, true);
+  yearOnYear("chart-year-on-year", figures.year_on_year);
   pie("chart-by-nature", figures.by_nature);
   pie("chart-by-ownership", figures.by_ownership);
-  bar("chart-top-fields", figures.top_fields, true);
   (window.dashboardExtraCharts || []).forEach(function (draw) { draw(echarts, figures, charts); });
   window.addEventListener("resize", function () { charts.forEach(function (c) { c.resize(); }); });
 })();

@@ -1,11 +1,14 @@
-"""The dashboard shows figures of the user's scope only; they are computed independently here."""
+"""The dashboard: headline figures of the user's scope and a year, equal to the 年度汇总 workbook's for the same scope."""
 import json
+from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from institutions.models import Institution, ProfessionalField
 from tests import factories
+from tests.summaries.conftest import build, statistics_of, table
 
 
 def _figures(response):
@@ -14,52 +17,115 @@ def _figures(response):
     return json.loads(raw)
 
 
-@pytest.fixture
-def population(two_provinces):
-    food, water = ProfessionalField.objects.get(name="食品及食品接触材料"), ProfessionalField.objects.get(name="水质")
-    inst = two_provinces["institutions"]
-    inst["changsha"].professional_fields.set([food, water])
-    inst["changsha2"].professional_fields.set([food])
-    inst["zhuzhou"].professional_fields.set([water])
-    Institution.objects.filter(pk=inst["changsha2"].pk).update(nature=Institution.Nature.PUBLIC_INSTITUTION)
-    return two_provinces
+@pytest.mark.django_db
+def test_province_dashboard_counts_the_approved_filings_of_the_year(client, population):
+    client.force_login(factories.ProvincialReviewerFactory())
+    response = client.get(reverse("summaries:dashboard"), {"year": 2025})
+    figures = _figures(response)
+    assert figures["institution_total"] == 7  # registered in Hunan, whatever their filing
+    assert dict(figures["filing_states"]) == {
+        "未填报": 1, "草稿": 1, "已提交": 1, "审核中": 1, "已退回": 1, "审核通过": 2,
+    }
+    revenue = {key: float(statistics_of(key)["revenue"]) for key in "ad"}
+    assert figures["by_city"] == [["长沙市", 1, revenue["a"]], ["株洲市", 1, revenue["d"]]]
+    assert dict(figures["top_fields"]) == {"水质": 2, "食品及食品接触材料": 1}
+    assert dict(figures["by_nature"]) == {"企业": 1, "事业单位": 1, "其他（机关、社会团体等）": 0}
+    institutions = next(row for row in figures["year_on_year"] if row["key"] == "institutions")
+    assert (institutions["current"], institutions["previous"]) == (2, 3)
+    assert "仅计入审核通过的填报" in response.content.decode()
 
 
 @pytest.mark.django_db
-def test_province_dashboard_counts(client, population):
-    client.force_login(population["users"]["provincial_reviewer"])
-    figures = _figures(client.get(reverse("summaries:dashboard")))
-    assert figures["institution_total"] == 3
-    assert dict(figures["by_city"]) == {"长沙市": 2, "株洲市": 1}
-    assert dict(figures["by_nature"]) == {"企业": 2, "事业单位": 1, "其他（机关、社会团体等）": 0}
-    # An institution counts once in each field it ticked.
-    assert dict(figures["top_fields"]) == {"食品及食品接触材料": 2, "水质": 2}
+def test_including_submitted_filings_changes_the_dashboard_as_it_says(client, population):
+    client.force_login(factories.ProvincialReviewerFactory())
+    response = client.get(reverse("summaries:dashboard"), {"year": 2025, "include_submitted": "1"})
+    figures = _figures(response)
+    assert [row[:2] for row in figures["by_city"]] == [["长沙市", 3], ["株洲市", 1]]
+    assert figures["by_city"][0][2] == float(sum(statistics_of(key)["revenue"] for key in "abc"))
+    assert "审核通过、审核中和已提交" in response.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("include_submitted", [False, True])
+@pytest.mark.parametrize("role, region_code", [("provincial", "430000"), ("samr", "000000"), ("city", "430100")])
+def test_every_dashboard_figure_equals_the_workbooks(client, population, include_submitted, role, region_code):
+    user = {
+        "provincial": factories.ProvincialReviewerFactory,
+        "samr": factories.SamrReviewerFactory,
+        "city": factories.CityOfficerFactory,
+    }[role]()
+    region = factories.region(region_code)
+    client.force_login(user)
+    params = {"year": 2025, "region": region.pk, **({"include_submitted": "1"} if include_submitted else {})}
+    figures = _figures(client.get(reverse("summaries:dashboard"), params))
+    workbook = build(user, region_code, include_submitted=include_submitted)
+
+    progress = table(workbook, "填报进度")[2]["合计"]
+    assert [count for _label, count in figures["filing_states"]] == list(progress[2:8])
+    by_city = {label: row for label, row in table(workbook, "按市州")[2].items() if label != "合计"}
+    assert [(label, n, Decimal(str(revenue))) for label, n, revenue in figures["by_city"]] == [
+        (label, row[1], Decimal(str(row[3]))) for label, row in by_city.items()
+    ]
+    fields = table(workbook, "按专业领域")[2]
+    assert figures["top_fields"] and all(fields[label][1] == n for label, n in figures["top_fields"])
+    assert dict(figures["by_nature"]) == {label: row[1] for label, row in table(workbook, "按机构性质")[2].items() if label != "合计"}
+    assert dict(figures["by_ownership"]) == {label: row[1] for label, row in table(workbook, "按所有制")[2].items() if label != "合计"}
+    overview = list(table(workbook, "总体情况")[2].values())
+    for row in figures["year_on_year"]:
+        sheet_row = next(r for r in overview if r[0].removeprefix("其中：") == row["label"] and r[1] == row["unit"])
+        assert Decimal(str(row["current"])) == Decimal(str(sheet_row[2]))
+        assert Decimal(str(row["previous"])) == Decimal(str(sheet_row[3]))
+        assert row["change"] == pytest.approx(sheet_row[5])
+
+
+@pytest.mark.django_db
+def test_the_dashboard_issues_the_same_queries_whatever_the_number_of_institutions(client, population):
+    client.force_login(factories.ProvincialReviewerFactory())
+
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("summaries:dashboard"), {"year": 2025}).status_code == 200
+        return len(queries)
+
+    before = count()
+    year = factories.ReportingYearFactory(year=2025)
+    for _ in range(5):
+        factories.make_filing(factories.InstitutionFactory(city=factories.region("430300")), year=year, status="approved")
+    assert count() == before
 
 
 @pytest.mark.django_db
 def test_city_officer_cannot_look_at_another_city(client, population):
-    client.force_login(population["users"]["city_officer"])
-    response = client.get(reverse("summaries:dashboard"), {"region": factories.region("430200").pk})
+    client.force_login(factories.CityOfficerFactory(region=factories.region("430100")))
+    response = client.get(reverse("summaries:dashboard"), {"region": factories.region("430200").pk, "year": 2025})
     assert response.context["region"].name == "长沙市"
-    assert _figures(response)["institution_total"] == 2
-
-
-@pytest.mark.django_db
-def test_samr_dashboard_defaults_to_the_nation(client, population):
-    client.force_login(population["users"]["samr_reviewer"])
-    response = client.get(reverse("summaries:dashboard"))
-    assert response.context["region"].name == "全国"
     assert _figures(response)["institution_total"] == 4
 
 
 @pytest.mark.django_db
-def test_filer_has_no_dashboard(client, population):
-    client.force_login(population["users"]["filer"])
+def test_samr_dashboard_defaults_to_the_nation_and_the_current_year(client, population):
+    client.force_login(factories.SamrReviewerFactory())
+    response = client.get(reverse("summaries:dashboard"), {"year": "not-a-year"})
+    assert response.context["region"].name == "全国" and response.context["year"] == 2025
+    assert _figures(response)["institution_total"] == 8
+
+
+@pytest.mark.django_db
+def test_without_a_reporting_year_only_the_register_is_shown(client, two_provinces):
+    client.force_login(two_provinces["users"]["admin"])
+    response = client.get(reverse("summaries:dashboard"))
+    assert "尚未设立统计年度" in response.content.decode()
+    assert _figures(response)["institution_total"] == 4 and _figures(response)["by_city"] == []
+
+
+@pytest.mark.django_db
+def test_filer_has_no_dashboard(client, two_provinces):
+    client.force_login(two_provinces["users"]["filer"])
     assert client.get(reverse("summaries:dashboard")).status_code == 403
 
 
 @pytest.mark.django_db
 def test_dashboard_serves_echarts_locally(client, population):
-    client.force_login(population["users"]["admin"])
+    client.force_login(factories.AdminFactory())
     body = client.get(reverse("summaries:dashboard")).content.decode()
     assert "/static/vendor/echarts/echarts.min.js" in body and "cdn" not in body.lower()
