@@ -1,4 +1,23 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import api, views
 
 app_name = "reports"
-urlpatterns = []
+urlpatterns = [
+    path("upload/", views.upload, name="upload"),
+    path("batches/<int:pk>/", views.batch_detail, name="batch"),
+    path("batches/<int:pk>/status/", views.batch_status, name="batch_status"),
+    path("batches/<int:pk>/rejects/", views.batch_rejects, name="rejects"),
+    path("tokens/", views.tokens, name="tokens"),
+    path("tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
+    path("missing/", views.missing, name="missing"),
+    path("missing/remind/", views.remind, name="remind"),
+    path("complaints/", views.complaints, name="complaints"),
+    path("complaints/<int:pk>/", views.complaint_detail, name="complaint"),
+    # Public: no login.
+    path("verify/", views.verify, name="verify"),
+    path("verify/complain/", views.complain, name="complain"),
+    # LIMS API: token authentication.
+    path("api/v1/numbers/", api.upload_numbers, name="api_upload"),
+    path("api/v1/batches/<int:pk>/", api.batch_status, name="api_batch"),
+]

@@ -9,7 +9,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.exceptions import NoReverseMatch
 
 # Pages anyone may open without logging in.
-PUBLIC = {"login", "healthz"}
+PUBLIC = {"login", "healthz", "reports:verify", "reports:complain"}
+# Token-authenticated API endpoints (no session): without a token they answer 401 with a JSON message.
+TOKEN_AUTH = {"reports:api_upload", "reports:api_batch"}
 
 CONVERTER_EXAMPLES = {"int": "1", "str": "x", "slug": "x", "path": "x/y", "uuid": str(uuid.uuid4())}
 
@@ -57,6 +59,9 @@ def test_anonymous_visitor_is_sent_to_login(client, name, pattern):
     response = client.get(url)
     if name in PUBLIC:
         assert response.status_code in (200, 503), f"{name} should be public"
+        return
+    if name in TOKEN_AUTH:
+        assert response.status_code == 401 and "error" in response.json(), f"{name} should ask for a token"
         return
     assert response.status_code == 302, f"{name} ({url}) answered {response.status_code} to an anonymous visitor"
     # The admin's own guard sends to /admin/login/, which redirects to the portal's login page.

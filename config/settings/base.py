@@ -122,6 +122,10 @@ CELERY_BEAT_SCHEDULE = {
 # Finished export files are kept this many days, then deleted by the beat task above.
 EXPORT_RETENTION_DAYS = env.int("QTS_EXPORT_RETENTION_DAYS", default=7)
 
+# Public report-number verification: lookups per client address per minute, complaints per hour.
+REPORTS_VERIFY_PER_MINUTE = env.int("QTS_VERIFY_PER_MINUTE", default=30)
+REPORTS_COMPLAINTS_PER_HOUR = env.int("QTS_COMPLAINTS_PER_HOUR", default=5)
+
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",

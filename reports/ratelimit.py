@@ -1,0 +1,53 @@
+"""A fixed-window rate limit per client address, kept in the cache (Redis in production: shared by all workers)."""
+import ipaddress
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+
+
+def client_address(request) -> str:
+    """The client's address: REMOTE_ADDR, or behind AXES_PROXY_COUNT reverse proxies the matching X-Forwarded-For
+    entry (counted from the right, so that a client cannot forge it)."""
+    proxies = getattr(settings, "AXES_IPWARE_PROXY_COUNT", 0) or 0
+    if proxies:
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        if len(forwarded) >= proxies:
+            return forwarded[-proxies]
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def hit(scope: str, request, *, limit: int, window: int) -> bool:
+    """Count one request of the client in `scope`; False once it exceeds `limit` within the current `window` s."""
+    key = f"ratelimit:{scope}:{client_address(request)}:{int(time.time() // window)}"
+    client = _redis_client(key)
+    if client is not None:
+        pipe = client.pipeline(transaction=False)
+        pipe.incr(key)
+        pipe.expire(key, window + 5)
+        count = pipe.execute()[0]
+    else:
+        if cache.add(key, 1, window + 5):
+            count = 1
+        else:
+            try:
+                count = cache.incr(key)
+            except ValueError:
+                cache.add(key, 1, window + 5)
+                count = 1
+    return count <= limit
+
+
+def _redis_client(key):
+    backend = getattr(cache, "_cache", None)
+    get_client = getattr(backend, "get_client", None)
+    if get_client is None or not hasattr(cache, "make_and_validate_key"):
+        return None
+    return get_client(cache.make_and_validate_key(key), write=True)
+
+
+def valid_address(text: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        return None

@@ -1,0 +1,560 @@
+"""Changing report-number state: uploads and their ingest, LIMS tokens, complaints, reminders.
+
+An upload is stored as a file and a pending batch; a Celery task (tasks.py) calls `run_upload`, which streams the file
+through the line checks into the database in ONE transaction: on PostgreSQL by `COPY` into a temporary staging table
+and one set-based `INSERT … SELECT … ON CONFLICT DO NOTHING`; elsewhere by batched inserts into the same staging
+shape (the portable path). A refused file stores nothing; uploading the same file again adds nothing.
+"""
+import csv
+import datetime
+import logging
+import os
+import time
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.core.mail import send_mail
+from django.db import connection, transaction
+from django.utils import timezone
+
+from accounts.models import Role
+from accounts.scoping import visible_to
+from institutions.models import Institution, Region
+
+from . import ingest
+from .ingest import FileRefused
+from .models import ApiToken, Complaint, ReportNumberBatch, UploadReminder, hash_token
+from .quarters import EARLIEST_YEAR, Quarter
+
+log = logging.getLogger(__name__)
+
+TOKEN_LIFETIME_DAYS = 365
+_PROGRESS_KEY = "reports:batch-progress:{}"
+
+
+class UploadRefused(Exception):
+    """An upload, token or complaint request that is not allowed; the message is for the user."""
+
+
+# --- uploads ------------------------------------------------------------------------------------------------------
+
+def check_quarter(quarter: Quarter, now=None) -> None:
+    if quarter.year < EARLIEST_YEAR:
+        raise UploadRefused(f"只能上传 {EARLIEST_YEAR} 年以后的季度。")
+    if not quarter.has_ended(now):
+        raise UploadRefused(f"{quarter.label}尚未结束，不能上传；季度结束后的次月内上传上一季度的报告编号。")
+
+
+def upload_directory() -> Path:
+    path = Path(settings.MEDIA_ROOT) / "report_uploads"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _store(source, suffix: str) -> Path:
+    """Copy an uploaded file (or bytes) to the upload directory in chunks; refuse it past the size limit."""
+    target = upload_directory() / f"{uuid.uuid4().hex}.{suffix}"
+    written = 0
+    try:
+        with target.open("wb") as out:
+            chunks = [source] if isinstance(source, bytes) else source.chunks()
+            for chunk in chunks:
+                written += len(chunk)
+                if written > ingest.MAX_BYTES:
+                    raise FileRefused(f"文件超过 {ingest.MAX_BYTES // 1024 // 1024} MB，请分成几个文件上传。")
+                out.write(chunk)
+        return target
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+
+
+def start_upload(*, institution, quarter: Quarter, source, name: str, actor=None, token=None) -> ReportNumberBatch:
+    """Accept a file (an UploadedFile, or bytes for the JSON API) for `institution` and `quarter` and queue its ingest.
+
+    Web uploads come from a filer of that very institution; API uploads from an active token of it."""
+    if token is not None:
+        if not token.is_active or token.institution_id != institution.pk:
+            raise PermissionDenied("令牌无效。")
+        source_kind = ReportNumberBatch.Source.API
+    else:
+        if actor is None or actor.role != Role.FILER or actor.institution_id != institution.pk:
+            raise PermissionDenied("只能由本机构的填报人上传本机构的报告编号。")
+        source_kind = ReportNumberBatch.Source.WEB
+    check_quarter(quarter)
+    try:
+        kind = ingest.kind_of(name)
+        path = _store(source, kind)
+        try:
+            ingest.sniff(path, kind)
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+    except FileRefused as refusal:
+        raise UploadRefused(str(refusal))
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            batch = ReportNumberBatch.objects.create(
+                institution=institution, year=quarter.year, quarter=quarter.quarter, source=source_kind,
+                uploaded_by=actor, token=token, original_name=Path(name).name[:255], file_size=path.stat().st_size,
+                upload=str(path.relative_to(settings.MEDIA_ROOT)), created_at=now, is_late=quarter.is_late_at(now),
+                stage="等待处理",
+            )
+            from .tasks import ingest_report_numbers
+
+            transaction.on_commit(lambda: ingest_report_numbers.delay(batch.pk))
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return batch
+
+
+def live_progress(batch: ReportNumberBatch) -> tuple[int, str]:
+    """The progress of a running batch (kept in the cache: the ingest transaction is not visible until it ends)."""
+    if batch.status == ReportNumberBatch.Status.RUNNING:
+        value = cache.get(_PROGRESS_KEY.format(batch.pk))
+        if value:
+            return value
+    return batch.progress, batch.stage
+
+
+def _set_progress(batch_id: int, percent: int, stage: str) -> None:
+    cache.set(_PROGRESS_KEY.format(batch_id), (percent, stage), timeout=3600)
+
+
+def run_upload(batch_id: int) -> None:
+    """Ingest a pending batch. Safe to run again (a retried or redelivered task): a finished batch is left alone, and
+    the ingest is one transaction, so a crash leaves nothing behind."""
+    with transaction.atomic():
+        batch = ReportNumberBatch.objects.select_for_update().get(pk=batch_id)
+        if batch.is_finished:
+            return
+        batch.status, batch.started_at, batch.attempts = ReportNumberBatch.Status.RUNNING, timezone.now(), batch.attempts + 1
+        batch.progress, batch.stage, batch.error = 1, "正在检查文件", ""
+        batch.save(update_fields=["status", "started_at", "attempts", "progress", "stage", "error"])
+    _set_progress(batch_id, 1, "正在检查文件")
+    path = Path(settings.MEDIA_ROOT) / batch.upload.name
+    try:
+        ingest_file(batch, path)
+    except FileRefused as refusal:
+        mark_failed(batch_id, str(refusal))
+        path.unlink(missing_ok=True)
+        return
+    path.unlink(missing_ok=True)
+
+
+def mark_failed(batch_id: int, message: str) -> None:
+    ReportNumberBatch.objects.filter(pk=batch_id).exclude(status=ReportNumberBatch.Status.DONE).update(
+        status=ReportNumberBatch.Status.FAILED, error=message[:2000], stage="未通过", finished_at=timezone.now(),
+        accepted=0, duplicate_in_file=0, duplicate_existing=0, rejected=0, lines=0, rejects_file="",
+    )
+    cache.delete(_PROGRESS_KEY.format(batch_id))
+
+
+def _safe_cell(text: str) -> str:
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+class _RejectsWriter:
+    """The rejected lines, as a CSV (UTF-8 with BOM, so that Excel opens it) written while the file is read."""
+
+    def __init__(self, batch_id: int):
+        directory = Path(settings.MEDIA_ROOT) / "report_rejects"
+        directory.mkdir(parents=True, exist_ok=True)
+        self.name = f"report_rejects/{batch_id}-{uuid.uuid4().hex[:8]}.csv"
+        self.path = Path(settings.MEDIA_ROOT) / self.name
+        self.partial = self.path.with_suffix(".csv.part")
+        self.handle = self.partial.open("w", encoding="utf-8-sig", newline="")
+        self.writer = csv.writer(self.handle)
+        self.writer.writerow(["行号", "内容", "原因"])
+        self.count = 0
+
+    def add(self, record) -> None:
+        self.count += 1
+        text = record.text if len(record.text) <= 100 else record.text[:100] + "…"
+        self.writer.writerow([record.line, _safe_cell(text), record.reason])
+
+    def finish(self) -> str:
+        self.handle.close()
+        if not self.count:
+            self.partial.unlink(missing_ok=True)
+            return ""
+        os.replace(self.partial, self.path)
+        return self.name
+
+    def discard(self) -> None:
+        self.handle.close()
+        self.partial.unlink(missing_ok=True)
+        self.path.unlink(missing_ok=True)
+
+
+class _Numbers:
+    """The accepted numbers of a record stream, as the bytes of a COPY text stream (a file-like `read`)."""
+
+    def __init__(self, records, rejects: _RejectsWriter):
+        self.records = records
+        self.rejects = rejects
+        self.lines = 0
+        self.valid = 0
+        self.buffer = b""
+
+    def __iter__(self):
+        for record in self.records:
+            self.lines += 1
+            if record.number is None:
+                self.rejects.add(record)
+            else:
+                self.valid += 1
+                yield record.number
+
+    def read(self, size: int = 65536) -> bytes:
+        if not hasattr(self, "_iterator"):
+            self._iterator = iter(self)
+        parts, length = [self.buffer], len(self.buffer)
+        for number in self._iterator:
+            piece = (number + "\n").encode("utf-8")
+            parts.append(piece)
+            length += len(piece)
+            if length >= size:
+                break
+        data = b"".join(parts)
+        self.buffer = data[size:]
+        return data[:size]
+
+    readline = read
+
+
+def ingest_file(batch: ReportNumberBatch, path: Path, *, portable: bool | None = None) -> ReportNumberBatch:
+    """Check every line of `path` and store the accepted numbers for the batch, in one transaction. Raises
+    FileRefused (nothing stored) for an unacceptable file. `portable` forces the path (default: COPY on PostgreSQL)."""
+    if portable is None:
+        portable = connection.vendor != "postgresql"
+    kind = ingest.kind_of(path.name)
+    last = [0.0]
+
+    def progress(fraction: float):
+        if time.monotonic() - last[0] >= 0.5:
+            last[0] = time.monotonic()
+            _set_progress(batch.pk, max(1, min(90, int(fraction * 90))), "正在检查并写入编号")
+
+    ensure_partition(batch.year)
+    rejects = _RejectsWriter(batch.pk)
+    try:
+        encoding, records = ingest.read_records(path, kind, progress)
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    # Uploads of one institution take turns, so that each one's counts are exact.
+                    cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [7001, batch.institution_id])
+            numbers = _Numbers(records, rejects)
+            if portable:
+                counts = _store_portable(batch, numbers)
+            else:
+                counts = _store_copy(batch, numbers)
+            _set_progress(batch.pk, 95, "正在完成")
+            rejects_name = rejects.finish()
+            finished = timezone.now()
+            ReportNumberBatch.objects.filter(pk=batch.pk).update(
+                status=ReportNumberBatch.Status.DONE, progress=100, stage="已完成", finished_at=finished,
+                encoding=ingest.ENCODING_LABELS.get(encoding, encoding), lines=numbers.lines,
+                rejected=rejects.count, rejects_file=rejects_name, **counts,
+            )
+    except BaseException:
+        rejects.discard()
+        raise
+    cache.delete(_PROGRESS_KEY.format(batch.pk))
+    batch.refresh_from_db()
+    return batch
+
+
+_STAGING = "reports_staging"
+
+
+def _cross_year_duplicates(cursor, batch) -> tuple[int, int]:
+    """Remove from staging the numbers this institution already stored in another year: (rows, distinct numbers)."""
+    cursor.execute(
+        "SELECT 1 FROM reports_reportnumber WHERE institution_id = %s AND year <> %s LIMIT 1",
+        [batch.institution_id, batch.year],
+    )
+    if cursor.fetchone() is None:
+        return 0, 0
+    cursor.execute(
+        f"SELECT count(*), count(DISTINCT number) FROM {_STAGING} WHERE number IN "
+        f"(SELECT number FROM reports_reportnumber WHERE institution_id = %s AND year <> %s)",
+        [batch.institution_id, batch.year],
+    )
+    rows, distinct = cursor.fetchone()
+    if rows:
+        cursor.execute(
+            f"DELETE FROM {_STAGING} WHERE number IN "
+            f"(SELECT number FROM reports_reportnumber WHERE institution_id = %s AND year <> %s)",
+            [batch.institution_id, batch.year],
+        )
+    return rows, distinct
+
+
+def _counts(valid: int, removed: tuple[int, int], distinct_after: int, inserted: int) -> dict:
+    return {
+        "accepted": inserted,
+        "duplicate_existing": removed[1] + (distinct_after - inserted),
+        "duplicate_in_file": valid - removed[1] - distinct_after,
+    }
+
+
+def _store_copy(batch, numbers: _Numbers) -> dict:
+    """PostgreSQL: COPY the accepted numbers into a temporary table, then one set-based insert of the distinct ones."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL work_mem = '256MB'")
+        cursor.execute(f'CREATE TEMPORARY TABLE {_STAGING} (number text COLLATE "C") ON COMMIT DROP')
+        cursor.cursor.copy_expert(f"COPY {_STAGING} (number) FROM STDIN", numbers, size=65536)
+        _set_progress(batch.pk, 91, "正在写入数据库")
+        removed = _cross_year_duplicates(cursor, batch)
+        cursor.execute(
+            f"""WITH distinct_numbers AS MATERIALIZED (SELECT DISTINCT number FROM {_STAGING}),
+                     inserted AS (
+                         INSERT INTO reports_reportnumber (year, quarter, institution_id, batch_id, number)
+                         SELECT %s, %s, %s, %s, number FROM distinct_numbers ORDER BY number
+                         ON CONFLICT DO NOTHING RETURNING 1)
+                SELECT (SELECT count(*) FROM distinct_numbers), (SELECT count(*) FROM inserted)""",
+            [batch.year, batch.quarter, batch.institution_id, batch.pk],
+        )
+        distinct_after, inserted = cursor.fetchone()
+    return _counts(numbers.valid, removed, distinct_after, inserted)
+
+
+_PORTABLE_CHUNK = 5000
+
+
+def _store_portable(batch, numbers: _Numbers) -> dict:
+    """Any database (the SQLite default): batched inserts into a temporary staging table, then the same set-based
+    insert. Slower than COPY, same result."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {_STAGING}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {_STAGING} (number varchar(64))")
+        try:
+            chunk = []
+            for number in numbers:
+                chunk.append((number,))
+                if len(chunk) >= _PORTABLE_CHUNK:
+                    cursor.executemany(f"INSERT INTO {_STAGING} (number) VALUES (%s)", chunk)
+                    chunk = []
+            if chunk:
+                cursor.executemany(f"INSERT INTO {_STAGING} (number) VALUES (%s)", chunk)
+            _set_progress(batch.pk, 91, "正在写入数据库")
+            removed = _cross_year_duplicates(cursor, batch)
+            cursor.execute(f"SELECT count(DISTINCT number) FROM {_STAGING}")
+            distinct_after = cursor.fetchone()[0]
+            cursor.execute(
+                f"INSERT INTO reports_reportnumber (year, quarter, institution_id, batch_id, number) "
+                f"SELECT DISTINCT %s, %s, %s, %s, number FROM {_STAGING} WHERE 1 = 1 ON CONFLICT DO NOTHING",
+                [batch.year, batch.quarter, batch.institution_id, batch.pk],
+            )
+            inserted = cursor.rowcount
+        finally:
+            cursor.execute(f"DROP TABLE IF EXISTS {_STAGING}")
+    return _counts(numbers.valid, removed, distinct_after, inserted)
+
+
+def ensure_partition(year: int) -> None:
+    """PostgreSQL: create the year's partition if it is missing (the migration creates 2015–2040)."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s)", [f"reports_reportnumber_y{int(year)}"])
+        if cursor.fetchone()[0] is None:
+            cursor.execute(
+                f"CREATE TABLE IF NOT EXISTS reports_reportnumber_y{int(year)} PARTITION OF reports_reportnumber "
+                f"FOR VALUES FROM ({int(year)}) TO ({int(year) + 1})"
+            )
+
+
+def open_rejects(batch: ReportNumberBatch, *, actor):
+    if not visible_to(actor, ReportNumberBatch).filter(pk=batch.pk).exists():
+        raise PermissionDenied("您无权下载该文件。")
+    if not batch.rejects_file:
+        raise UploadRefused("该批次没有不合格行。")
+    return batch.rejects_file.open("rb")
+
+
+# --- LIMS tokens --------------------------------------------------------------------------------------------------
+
+def _check_token_owner(actor, institution):
+    if actor.role != Role.FILER or actor.institution_id != institution.pk:
+        raise PermissionDenied("只有本机构的填报人可以管理接口令牌。")
+
+
+def create_token(*, actor, institution, name: str, days: int = TOKEN_LIFETIME_DAYS) -> tuple[ApiToken, str]:
+    """A new token for the institution's LIMS; returns (token, raw value). Only the hash is stored."""
+    _check_token_owner(actor, institution)
+    name = (name or "").strip()
+    if not name:
+        raise UploadRefused("请填写令牌用途（例如“LIMS 自动上传”）。")
+    if not 1 <= days <= 3 * 365:
+        raise UploadRefused("有效期应在 1 天到 3 年之间。")
+    if ApiToken.objects.filter(institution=institution, revoked_at__isnull=True, expires_at__gt=timezone.now()).count() >= 10:
+        raise UploadRefused("有效令牌已达 10 个，请先吊销不用的令牌。")
+    raw = ApiToken.generate()
+    token = ApiToken.objects.create(
+        institution=institution, name=name[:100], token_hash=hash_token(raw), hint=raw[-4:], created_by=actor,
+        expires_at=timezone.now() + datetime.timedelta(days=days),
+    )
+    return token, raw
+
+
+def revoke_token(token: ApiToken, *, actor) -> ApiToken:
+    _check_token_owner(actor, token.institution)
+    with transaction.atomic():
+        token = ApiToken.objects.select_for_update().get(pk=token.pk)
+        if token.revoked_at is None:
+            token.revoked_at, token.revoked_by = timezone.now(), actor
+            token.save(update_fields=["revoked_at", "revoked_by"])
+    return token
+
+
+class TokenRefused(Exception):
+    """Missing, unknown, expired or revoked token; the message is for the LIMS operator."""
+
+
+def authenticate_token(raw: str) -> ApiToken:
+    raw = (raw or "").strip()
+    if not raw:
+        raise TokenRefused("缺少接口令牌：请在请求头中加入 Authorization: Bearer <令牌>。")
+    token = ApiToken.objects.select_related("institution").filter(token_hash=hash_token(raw)).first()
+    if token is None:
+        raise TokenRefused("接口令牌无效，请核对令牌或在本单位信息页重新创建。")
+    if token.revoked_at is not None:
+        raise TokenRefused(f"接口令牌已于 {timezone.localtime(token.revoked_at):%Y-%m-%d %H:%M} 吊销，请在本单位信息页创建新令牌。")
+    if token.expires_at <= timezone.now():
+        raise TokenRefused(f"接口令牌已于 {timezone.localtime(token.expires_at):%Y-%m-%d %H:%M} 过期，请在本单位信息页创建新令牌。")
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    return token
+
+
+# --- complaints ---------------------------------------------------------------------------------------------------
+
+def find_institution(text: str):
+    """The institution whose full name or unified social credit code is exactly `text`, if exactly one."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    matches = list(Institution.objects.filter(credit_code=text.upper()).select_related("city")[:2])
+    if not matches:
+        matches = list(Institution.objects.filter(name=text).select_related("city")[:2])
+    return matches[0] if len(matches) == 1 else None
+
+
+def file_complaint(*, report_number: str, institution_text: str, description: str, contact: str, city=None,
+                   client_address: str | None = None) -> Complaint:
+    """Record a visitor's complaint and route it to the officers of the institution's city (or of the city the
+    visitor chose when the institution is not in the register)."""
+    institution = find_institution(institution_text)
+    if institution is not None:
+        city = institution.city
+    if city is None:
+        raise UploadRefused("未在名录中找到该机构：请核对机构全称或统一社会信用代码，或选择机构所在市州。")
+    if city.level != Region.Level.CITY:
+        raise UploadRefused("请选择机构所在的市州。")
+    with transaction.atomic():
+        complaint = Complaint.objects.create(
+            report_number=report_number.strip()[:64], institution=institution,
+            institution_text=institution_text.strip()[:200], city=city, description=description.strip()[:2000],
+            contact=contact.strip()[:100], client_address=client_address,
+        )
+        from .tasks import notify_complaint
+
+        transaction.on_commit(lambda: notify_complaint.delay(complaint.pk))
+    return complaint
+
+
+def complaint_recipients(complaint: Complaint) -> list[str]:
+    from accounts.models import User
+
+    return list(
+        User.objects.filter(role=Role.CITY_OFFICER, region=complaint.city_id, is_active=True)
+        .exclude(email="").order_by("pk").values_list("email", flat=True)
+    )
+
+
+def send_complaint_notice(complaint_id: int) -> int:
+    complaint = Complaint.objects.select_related("city").get(pk=complaint_id)
+    recipients = complaint_recipients(complaint)
+    if not recipients:
+        log.warning("complaint %s: no city officer of %s has an e-mail address", complaint.pk, complaint.city)
+        return 0
+    send_mail(
+        subject=f"【质检统计直报】报告编号投诉：{complaint.report_number}",
+        message=(
+            f"{complaint.city.name}市场监管部门：\n\n公众对以下检验检测报告提出投诉，请登录质检统计直报系统"
+            f"（报告编号 → 投诉处理）查看并处理。\n\n报告编号：{complaint.report_number}\n"
+            f"机构：{complaint.institution_text}\n提交时间：{timezone.localtime(complaint.created_at):%Y-%m-%d %H:%M}\n"
+        ),
+        from_email=settings.DEFAULT_FROM_EMAIL, recipient_list=recipients, fail_silently=False,
+    )
+    return len(recipients)
+
+
+def handle_complaint(complaint: Complaint, *, actor, note: str) -> Complaint:
+    if actor.role != Role.CITY_OFFICER or not visible_to(actor, Complaint).filter(pk=complaint.pk).exists():
+        raise PermissionDenied("只有受理市州的市州局人员可以处理该投诉。")
+    note = (note or "").strip()
+    if not note:
+        raise UploadRefused("请填写处理情况。")
+    with transaction.atomic():
+        complaint = Complaint.objects.select_for_update().get(pk=complaint.pk)
+        if complaint.status == Complaint.Status.HANDLED:
+            raise UploadRefused("该投诉已处理。")
+        complaint.status, complaint.handled_by, complaint.handled_at = Complaint.Status.HANDLED, actor, timezone.now()
+        complaint.handling_note = note[:2000]
+        complaint.save(update_fields=["status", "handled_by", "handled_at", "handling_note"])
+    return complaint
+
+
+# --- reminders ----------------------------------------------------------------------------------------------------
+
+def remind_missing(institutions, *, actor, quarter: Quarter) -> dict:
+    """Send each institution (with no upload for `quarter`) a reminder e-mail; those without an address are only
+    logged. Returns {"sent": [...], "without_email": [...]}."""
+    if actor.role not in (Role.CITY_OFFICER, Role.PROVINCIAL_REVIEWER, Role.ADMIN):
+        raise PermissionDenied("您无权发送上传提醒。")
+    check_quarter(quarter)
+    ids = [institution.pk for institution in institutions]
+    allowed = set(visible_to(actor, Institution).filter(pk__in=ids).values_list("pk", flat=True))
+    if allowed != set(ids):
+        raise PermissionDenied("只能提醒本辖区的机构。")
+    sent, without_email = [], []
+    from .tasks import send_upload_reminder
+
+    with transaction.atomic():
+        for institution in institutions:
+            UploadReminder.objects.create(
+                institution=institution, year=quarter.year, quarter=quarter.quarter, sent_by=actor,
+                email=institution.contact_email,
+            )
+            if institution.contact_email:
+                sent.append(institution)
+                transaction.on_commit(
+                    lambda pk=institution.pk: send_upload_reminder.delay(pk, quarter.year, quarter.quarter)
+                )
+            else:
+                without_email.append(institution)
+                log.info("upload reminder for %s (%s): no e-mail address, logged only", institution.pk, quarter.code)
+    return {"sent": sent, "without_email": without_email}
+
+
+def send_upload_reminder(institution_id: int, year: int, quarter: int) -> None:
+    institution = Institution.objects.get(pk=institution_id)
+    if not institution.contact_email:
+        return
+    q = Quarter(year, quarter)
+    send_mail(
+        subject=f"【质检统计直报】请上传{q.label}检验检测报告编号",
+        message=(
+            f"{institution.name}：\n\n系统显示贵单位尚未上传{q.label}出具的检验检测报告编号。"
+            f"按规定应于{q.due_by:%Y年%m月%d日}前上传，请登录质检统计直报系统（报告编号 → 上传）尽快上传。\n"
+        ),
+        from_email=settings.DEFAULT_FROM_EMAIL, recipient_list=[institution.contact_email], fail_silently=False,
+    )

@@ -1,0 +1,253 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from accounts.models import Role
+from accounts.scoping import visible_to
+from institutions.models import Institution
+
+from . import ratelimit, selectors, services
+from .forms import ComplaintForm, HandleComplaintForm, MissingQuarterForm, TokenForm, UploadForm, VerifyForm
+from .ingest import MAX_LENGTH
+from .models import ApiToken, Complaint
+from .quarters import Quarter, recent_quarters
+
+REGULATORS = (Role.CITY_OFFICER, Role.PROVINCIAL_REVIEWER, Role.SAMR_REVIEWER, Role.ADMIN)
+
+
+def _require_filer(user):
+    if user.role != Role.FILER or not user.institution_id:
+        raise PermissionDenied("只有机构填报人可以上传报告编号。")
+    return get_object_or_404(visible_to(user, Institution).select_related("city"), pk=user.institution_id)
+
+
+def _require_regulator(user):
+    if user.role not in REGULATORS:
+        raise PermissionDenied("只有监管部门人员可以查看。")
+
+
+# --- filers: upload, batches, tokens ----------------------------------------------------------------------------
+
+def upload(request):
+    institution = _require_filer(request.user)
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload_file = form.cleaned_data["file"]
+        try:
+            batch = services.start_upload(
+                institution=institution, quarter=form.cleaned_data["quarter"], source=upload_file,
+                name=upload_file.name, actor=request.user,
+            )
+        except services.UploadRefused as refusal:
+            form.add_error("file", str(refusal))
+        else:
+            return redirect("reports:batch", pk=batch.pk)
+    batches = selectors.batches_visible_to(request.user)
+    page = Paginator(batches, 20).get_page(request.GET.get("page"))
+    status = selectors.institution_quarter_status(institution, recent_quarters(8))
+    return render(
+        request, "reports/upload.html", {"form": form, "page": page, "status": status, "institution": institution}
+    )
+
+
+def _batch_for(request, pk):
+    return get_object_or_404(selectors.batches_visible_to(request.user), pk=pk)
+
+
+def batch_detail(request, pk):
+    batch = _batch_for(request, pk)
+    progress, stage = services.live_progress(batch)
+    return render(request, "reports/batch_detail.html", {"batch": batch, "progress": progress, "stage": stage})
+
+
+def _batch_json(batch):
+    progress, stage = services.live_progress(batch)
+    return {
+        "id": batch.pk,
+        "quarter": batch.quarter_obj.code,
+        "status": batch.status,
+        "status_label": batch.get_status_display(),
+        "progress": progress,
+        "stage": stage,
+        "error": batch.error,
+        "is_late": batch.is_late,
+        "encoding": batch.encoding,
+        "lines": batch.lines,
+        "accepted": batch.accepted,
+        "duplicate_in_file": batch.duplicate_in_file,
+        "duplicate_existing": batch.duplicate_existing,
+        "rejected": batch.rejected,
+    }
+
+
+@never_cache
+def batch_status(request, pk):
+    batch = _batch_for(request, pk)
+    data = _batch_json(batch)
+    data["rejects_url"] = reverse("reports:rejects", args=[batch.pk]) if batch.rejects_file else ""
+    return JsonResponse(data)
+
+
+def batch_rejects(request, pk):
+    batch = _batch_for(request, pk)
+    try:
+        handle = services.open_rejects(batch, actor=request.user)
+    except services.UploadRefused as refusal:
+        messages.error(request, str(refusal))
+        return redirect("reports:batch", pk=batch.pk)
+    name = f"不合格行-{batch.quarter_obj.code}-{batch.pk}.csv"
+    return FileResponse(handle, as_attachment=True, filename=name, content_type="text/csv; charset=utf-8")
+
+
+def tokens(request):
+    institution = _require_filer(request.user)
+    form = TokenForm(request.POST or None)
+    created = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            token, raw = services.create_token(
+                actor=request.user, institution=institution, name=form.cleaned_data["name"],
+                days=form.cleaned_data["days"],
+            )
+        except services.UploadRefused as refusal:
+            form.add_error(None, str(refusal))
+        else:
+            created = {"token": token, "raw": raw}
+            form = TokenForm()
+    response = render(request, "reports/tokens.html", {
+        "form": form, "created": created, "tokens": selectors.tokens_of(request.user, institution),
+        "institution": institution,
+        "api_url": request.build_absolute_uri(reverse("reports:api_upload")),
+    })
+    if created:
+        response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_POST
+def token_revoke(request, pk):
+    _require_filer(request.user)
+    token = get_object_or_404(visible_to(request.user, ApiToken).select_related("institution"), pk=pk)
+    services.revoke_token(token, actor=request.user)
+    messages.success(request, f"已吊销令牌“{token.name}”，使用该令牌的系统将无法再上传。")
+    return redirect("reports:tokens")
+
+
+# --- regulators: missing uploads, reminders, complaints ---------------------------------------------------------
+
+def missing(request):
+    _require_regulator(request.user)
+    form = MissingQuarterForm(request.GET or None)
+    quarter = (form.is_valid() and form.cleaned_data.get("quarter")) or recent_quarters(1)[0]
+    institutions = selectors.missing_uploads(request.user, quarter)
+    page = Paginator(institutions, 50).get_page(request.GET.get("page"))
+    summary = selectors.upload_status_by_quarter(visible_to(request.user, Institution), quarter.year)
+    return render(request, "reports/missing.html", {
+        "form": form, "quarter": quarter, "page": page, "summary": summary,
+        "can_remind": request.user.role in (Role.CITY_OFFICER, Role.PROVINCIAL_REVIEWER, Role.ADMIN),
+    })
+
+
+@require_POST
+def remind(request):
+    _require_regulator(request.user)
+    try:
+        quarter = Quarter.parse(request.POST.get("quarter", ""))
+    except ValueError as error:
+        messages.error(request, str(error))
+        return redirect("reports:missing")
+    ids = [value for value in request.POST.getlist("institution") if value.isdigit()][:200]
+    targets = list(selectors.missing_uploads(request.user, quarter).filter(pk__in=ids))
+    back = f"{reverse('reports:missing')}?quarter={quarter.code}"
+    if not targets:
+        messages.error(request, "请勾选需要提醒且尚未上传的机构。")
+        return redirect(back)
+    try:
+        result = services.remind_missing(targets, actor=request.user, quarter=quarter)
+    except services.UploadRefused as refusal:
+        messages.error(request, str(refusal))
+        return redirect(back)
+    text = f"已向 {len(result['sent'])} 家机构发送{quarter.label}报告编号上传提醒邮件。"
+    if result["without_email"]:
+        names = "、".join(i.name for i in result["without_email"][:5])
+        text += f" {len(result['without_email'])} 家未登记电子邮箱（{names}等），已记录，请电话联系。"
+    messages.success(request, text)
+    return redirect(back)
+
+
+def complaints(request):
+    _require_regulator(request.user)
+    status = request.GET.get("status", "open")
+    rows = selectors.complaints_visible_to(request.user)
+    if status in Complaint.Status.values:
+        rows = rows.filter(status=status)
+    page = Paginator(rows, 30).get_page(request.GET.get("page"))
+    return render(request, "reports/complaint_list.html", {"page": page, "status": status})
+
+
+def complaint_detail(request, pk):
+    _require_regulator(request.user)
+    complaint = get_object_or_404(selectors.complaints_visible_to(request.user), pk=pk)
+    form = HandleComplaintForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.handle_complaint(complaint, actor=request.user, note=form.cleaned_data["note"])
+        except services.UploadRefused as refusal:
+            messages.error(request, str(refusal))
+        else:
+            messages.success(request, "已标记为已处理。")
+            return redirect("reports:complaints")
+    can_handle = request.user.role == Role.CITY_OFFICER and complaint.status == Complaint.Status.OPEN
+    return render(request, "reports/complaint_detail.html", {"complaint": complaint, "form": form, "can_handle": can_handle})
+
+
+# --- the public: verification and complaints --------------------------------------------------------------------
+
+def _too_many(request, template, context):
+    context["rate_limited"] = True
+    return render(request, template, context, status=429)
+
+
+@login_not_required
+def verify(request):
+    """报告编号查询: exact number (optionally with the institution's name or credit code), nothing else revealed."""
+    if "number" not in request.GET:
+        return render(request, "reports/verify.html", {"form": VerifyForm()})
+    form = VerifyForm(request.GET)
+    context = {"form": form, "searched": True}
+    if not ratelimit.hit("verify", request, limit=settings.REPORTS_VERIFY_PER_MINUTE, window=60):
+        return _too_many(request, "reports/verify.html", context)
+    if form.is_valid():
+        context["results"] = selectors.lookup_report_number(
+            form.cleaned_data["number"], form.cleaned_data["institution"].strip()
+        )
+    return render(request, "reports/verify.html", context)
+
+
+@login_not_required
+def complain(request):
+    initial = {"report_number": request.GET.get("number", "")[:MAX_LENGTH], "institution": request.GET.get("institution", "")[:200]}
+    form = ComplaintForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        if not ratelimit.hit("complaint", request, limit=settings.REPORTS_COMPLAINTS_PER_HOUR, window=3600):
+            return _too_many(request, "reports/complain.html", {"form": form})
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                complaint = services.file_complaint(
+                    report_number=data["report_number"], institution_text=data["institution"],
+                    description=data["description"], contact=data["contact"], city=data["city"],
+                    client_address=ratelimit.valid_address(ratelimit.client_address(request)),
+                )
+            except services.UploadRefused as refusal:
+                form.add_error("institution", str(refusal))
+            else:
+                return render(request, "reports/complain.html", {"done": complaint})
+    return render(request, "reports/complain.html", {"form": form})
