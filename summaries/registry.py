@@ -32,3 +32,9 @@ def get_kind(code: str) -> ExportKind | None:
     from . import builders  # noqa: F401
 
     return EXPORT_KINDS.get(code)
+
+
+def kinds_needing_year() -> list[str]:
+    from . import builders  # noqa: F401
+
+    return [kind.code for kind in EXPORT_KINDS.values() if kind.needs_year]

@@ -12,6 +12,7 @@ from accounts.scoping import visible_to
 from . import selectors, services
 from .forms import ExportForm
 from .models import ExportJob
+from .registry import kinds_needing_year
 from .scopes import export_regions_for
 
 
@@ -66,7 +67,10 @@ def export_list(request):
     return render(
         request,
         "summaries/export_list.html",
-        {"form": form, "page": page, "retention_days": settings.EXPORT_RETENTION_DAYS},
+        {
+            "form": form, "page": page, "retention_days": settings.EXPORT_RETENTION_DAYS,
+            "year_kinds": ",".join(kinds_needing_year()),
+        },
     )
 
 

@@ -28,4 +28,20 @@
       .catch(function () { window.setTimeout(function () { poll(row); }, 3000); });
   }
   document.querySelectorAll("[data-status-url]").forEach(poll);
+
+  // The year and "include submitted" only apply to the kinds that need a year (年度汇总): hide them otherwise.
+  var form = document.querySelector("[data-year-kinds]");
+  if (form) {
+    var yearKinds = form.dataset.yearKinds.split(",");
+    var kind = form.querySelector("[name=kind]");
+    var toggle = function () {
+      var needsYear = yearKinds.indexOf(kind.value) !== -1;
+      ["year", "include_submitted"].forEach(function (name) {
+        var wrapper = document.getElementById("div_id_" + name);
+        if (wrapper) { wrapper.classList.toggle("d-none", !needsYear); }
+      });
+    };
+    kind.addEventListener("change", toggle);
+    toggle();
+  }
 })();

@@ -27,3 +27,36 @@ def test_reviewer_exports_and_downloads(page, login, transactional_db, celery_wo
     download_info.value.save_as(target)
     names = {row[0] for row in load_workbook(target)["机构名录"].iter_rows(min_row=3, values_only=True)}
     assert names == {"长沙导出检测有限公司", "株洲导出检测有限公司"}
+
+
+def test_reviewer_builds_the_years_summary_and_downloads_it(page, login, transactional_db, celery_worker_process, tmp_path):
+    reviewer = factories.ProvincialReviewerFactory()
+    year = factories.ReportingYearFactory(year=2025)
+    approved = factories.InstitutionFactory(name="长沙汇总检测有限公司", city=factories.region("430100"))
+    submitted = factories.InstitutionFactory(name="株洲汇总检测有限公司", city=factories.region("430200"))
+    factories.make_filing(approved, year=year, status="approved")
+    factories.make_filing(submitted, year=year, status="submitted")
+    login(reviewer.username)
+    page.get_by_role("link", name="数据导出").click()
+    page.get_by_label("导出内容").select_option(label="机构名录")
+    assert not page.get_by_label("统计年度").is_visible()  # only the summary asks for a year
+    page.get_by_label("导出内容").select_option(label="年度汇总")
+    page.get_by_label("统计年度").select_option(label="2025年度")
+    page.get_by_label("范围").select_option(label="湖南省（省级）")
+    page.get_by_label("包含已提交但尚未审核通过的填报").check()
+    page.get_by_role("button", name="开始生成").click()
+    row = page.get_by_test_id("export-table").locator("tbody tr").first
+    assert "2025年度 湖南省 年度汇总（含已提交）" in row.inner_text()
+    download_link = row.get_by_role("link", name="下载")
+    download_link.wait_for(state="visible", timeout=90000)
+    assert row.locator(".progress-bar").get_attribute("aria-valuenow") == "100"
+    assert "已完成" in row.inner_text()
+    with page.expect_download() as download_info:
+        download_link.click()
+    target = tmp_path / "summary.xlsx"
+    download_info.value.save_as(target)
+    workbook = load_workbook(target)
+    assert workbook.sheetnames[0] == "总体情况" and workbook.sheetnames[-1] == "机构明细"
+    overview = {row[0]: row for row in workbook["总体情况"].iter_rows(values_only=True)}
+    assert overview["机构数"][2] == 2
+    assert any("审核通过、审核中和已提交" in (row[0] or "") for row in workbook["总体情况"].iter_rows(max_row=4, values_only=True))

@@ -36,6 +36,10 @@ def media(settings, tmp_path):
 
 @pytest.fixture
 def population(db, on_commit_immediately, media):
+    return make_population()
+
+
+def make_population():
     year, last_year = factories.ReportingYearFactory(year=2025), factories.ReportingYearFactory(year=2024)
     factories.CityFactory(code="420100", name="武汉市")
     institutions = {}

@@ -310,3 +310,29 @@ def test_report_number_sheet_says_so_when_the_data_is_unavailable(population, mo
     monkeypatch.setattr(builders, "_upload_status_source", lambda: None)
     _notes, _header, rows = table(build(reviewer()), "报告编号上传情况")
     assert list(rows) == ["报告编号数据暂不可用（报告编号模块未提供按季度统计）。"]
+
+
+@pytest.mark.worker
+def test_summary_is_built_by_a_real_celery_worker(transactional_db, celery_worker_process):
+    import time
+
+    from tests.summaries.conftest import make_population
+
+    make_population()
+    job = services.start_export(
+        actor=reviewer(), kind="summary", region=factories.region("430000"), year=2025, include_submitted=True
+    )
+    seen = []
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        job.refresh_from_db()
+        seen.append((job.status, job.progress))
+        if job.is_finished:
+            break
+        time.sleep(0.1)
+    assert job.status == "done", job.error
+    assert seen[0][0] in ("pending", "running")  # it went through the broker, not in-process
+    assert [p for _s, p in seen] == sorted(p for _s, p in seen)  # progress never goes back
+    workbook = load_workbook(job.file.path)
+    assert workbook.sheetnames == SHEETS
+    assert table(workbook, "总体情况")[2]["机构数"][2] == 4
