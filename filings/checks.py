@@ -146,19 +146,11 @@ def check_sr_report(report) -> list[Finding]:
 
 
 def check_institution(institution, year: int) -> list[Finding]:
-    findings = []
-    first, last = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+    from institutions.selectors import filing_blockers
 
-    def held_during_year(item):
-        return (item.issue_date is None or item.issue_date <= last) and (item.expiry_date is None or item.expiry_date >= first)
-
-    if not institution.sites.exists():
-        findings.append(Finding("E130", ERROR, "institution", "机构信息中至少要有一个检验检测场所地址，请先在“本单位信息”中补充。"))
-    qualifications = list(institution.cma_certificates.all()) + list(institution.other_qualifications.all())
-    if not any(held_during_year(item) for item in qualifications):
-        findings.append(Finding(
-            "E131", ERROR, "institution", f"机构信息中没有{year}年度内有效的资质认定证书或其他法定资质，请先补充。"
-        ))
+    # The registry owns the rule "a site and a qualification held during the year" (E130, E131).
+    blockers = filing_blockers(institution, datetime.date(year, 1, 1), datetime.date(year, 12, 31))
+    findings = [Finding(code, ERROR, "institution", message) for code, message in blockers]
     if institution.established_year and institution.established_year > year:
         findings.append(Finding("E132", ERROR, "institution",
                                 f"机构成立年份（{institution.established_year}）晚于统计年度（{year}），请核对。"))

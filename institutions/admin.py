@@ -1,6 +1,10 @@
 from django.contrib import admin
 
-from .models import Institution, Region
+from . import services
+from .models import (
+    CmaCertificate, CmaField, CmaIssuer, ImportJob, Institution, NationalCentre, OtherQualification,
+    ProfessionalField, Region, Site, SupervisingDepartment,
+)
 
 
 @admin.register(Region)
@@ -10,9 +14,76 @@ class RegionAdmin(admin.ModelAdmin):
     search_fields = ("code", "name")
 
 
+class SiteInline(admin.TabularInline):
+    model = Site
+    extra = 0
+
+
+class CertificateInline(admin.TabularInline):
+    model = CmaCertificate
+    extra = 0
+    fields = ("number", "level", "issuer", "cma_field", "supervising_department", "issue_date", "expiry_date",
+              "capability_items")
+    readonly_fields = ("level", "issuer", "cma_field", "supervising_department")
+
+
+class OtherQualificationInline(admin.TabularInline):
+    model = OtherQualification
+    extra = 0
+
+
 @admin.register(Institution)
 class InstitutionAdmin(admin.ModelAdmin):
-    list_display = ("name", "credit_code", "city")
-    list_filter = ("city",)
+    list_display = ("name", "credit_code", "city", "nature", "reviewing_authority")
+    list_filter = ("city", "nature", "reviewing_authority")
     search_fields = ("name", "credit_code")
     list_select_related = ("city",)
+    autocomplete_fields = ("parent",)
+    filter_horizontal = ("professional_fields",)
+    readonly_fields = ("credit_code_override_by", "reviewing_authority", "reviewing_authority_chosen",
+                       "reviewing_authority_chosen_by", "reviewing_authority_chosen_at")
+    inlines = [SiteInline, CertificateInline, OtherQualificationInline]
+
+    def save_model(self, request, obj, form, change):
+        # Who accepted a credit code with a bad check character is recorded with the reason.
+        if "credit_code_override_reason" in form.changed_data:
+            obj.credit_code_override_by = request.user if obj.credit_code_override_reason else None
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        services.refresh_reviewing_authority(Institution.objects.get(pk=form.instance.pk), actor=request.user)
+
+
+@admin.register(NationalCentre)
+class NationalCentreAdmin(admin.ModelAdmin):
+    list_display = ("name", "lead_institution", "approval_number")
+    search_fields = ("name", "lead_institution__name")
+    autocomplete_fields = ("lead_institution", "co_builders")
+
+
+@admin.register(ProfessionalField)
+class ProfessionalFieldAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "category", "order")
+    list_editable = ("order",)
+
+
+@admin.register(CmaField, SupervisingDepartment)
+class CodeListAdmin(admin.ModelAdmin):
+    list_display = ("code", "name")
+    search_fields = ("code", "name")
+
+
+@admin.register(CmaIssuer)
+class CmaIssuerAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "province")
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    list_display = ("original_name", "created_by", "region", "created_at", "status", "total_rows", "error_count")
+    list_filter = ("status",)
+    readonly_fields = [f.name for f in ImportJob._meta.fields]
+
+    def has_add_permission(self, request):
+        return False

@@ -1,9 +1,16 @@
-"""Deterministic demo institutions for Hunan: realistic names, valid credit codes, cities weighted like the register."""
+"""Deterministic demo institutions for Hunan: realistic names, valid credit codes, cities weighted like the register,
+and every registry field filled after REFERENCE §3 (ownership, fields, certificate levels, sites, national centres)."""
+import datetime
 import random
 
+from django.utils import timezone
 from stdnum.cn import uscc
 
-from .models import Institution, Region
+from .authority import derive_reviewing_authority
+from .models import (
+    CertificateLevel, CmaCertificate, CmaField, CmaIssuer, Institution, NationalCentre, ProfessionalField, Region, Site,
+    SupervisingDepartment,
+)
 
 # Share of Hunan's institutions per city (Changsha dominates, as in the provincial register).
 CITY_WEIGHTS = {
@@ -67,7 +74,187 @@ def generate_institutions(rng: random.Random, count: int) -> list[Institution]:
     return institutions
 
 
+# What an institution's name says about its work: (word in the name, professional field codes, CMA field code,
+# supervising department code).
+KIND_PROFILES = [
+    ("机动车", ["01"], "05", "07"), ("生态环境", ["02"], "12", "05"), ("环境", ["02"], "12", "05"),
+    ("建设工程", ["03", "04"], "01", "06"), ("建材", ["04"], "02", "28"), ("食品", ["06"], "00", "14"),
+    ("计量", ["17"], "21", "11"), ("电子电器", ["11"], "09", "01"), ("水质", ["05"], "13", "08"),
+    ("水文", ["05"], "13", "08"), ("职业卫生", ["08"], "03", "10"), ("疾病预防", ["08", "10"], "03", "10"),
+    ("防雷", ["18"], "21", "34"), ("司法鉴定", ["18"], "07", "03"), ("特种设备", ["16"], "08", "11"),
+    ("农产品", ["07"], "04", "09"), ("纤维", ["09"], "11", "11"), ("产品质量", ["09", "12", "11"], "20", "11"),
+    ("药品", ["06", "10"], "15", "14"),
+]
+DEFAULT_PROFILE = ("", ["18", "09"], "20", "11")
+# Extra fields ticked beside the main one, weighted like the national counts per field.
+FIELD_WEIGHTS = {"01": 157, "02": 86, "03": 82, "04": 74, "18": 63, "05": 35, "06": 35, "07": 31, "08": 26, "09": 16,
+                 "11": 12, "12": 12, "10": 8, "13": 6, "14": 5, "15": 5, "16": 10, "17": 12}
+# Enterprises only; public institutions are state-owned and other units "other". Private ≈ 63 % of all institutions.
+ENTERPRISE_OWNERSHIP = [("private", 84), ("state", 9), ("foreign", 4), ("collective", 1), ("other", 2)]
+AREA_CODES = {"430100": "0731", "430200": "0731", "430300": "0731", "430400": "0734", "430500": "0739",
+              "430600": "0730", "430700": "0736", "430800": "0744", "430900": "0737", "431000": "0735",
+              "431100": "0746", "431200": "0745", "431300": "0738", "433100": "0743"}
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰涛明超秀霞平刚桂英华玉兰红鹏辉建国志文斌波宇浩凯婷雪琳晨阳"
+ROADS = ["人民路", "解放路", "建设路", "五一大道", "芙蓉路", "湘江路", "韶山路", "劳动路", "新华路", "迎宾路", "工业园路",
+         "科技路", "高新大道", "长江路", "黄河路", "车站路"]
+DISTRICT_NAMES = ["城区", "高新区", "经开区", "工业园", "新区"]
+CENTRE_SUBJECTS = ["电线电缆", "烟花爆竹", "有色金属", "陶瓷", "竹木制品", "工程机械", "轨道交通装备", "茶叶", "稻米",
+                   "辣椒制品", "锂电池", "新型建材", "电力电容器", "桥梁结构", "农业机械"]
+
+
+def _person(rng):
+    return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice([1, 2, 2])))
+
+
+def _weighted(rng, pairs):
+    values, weights = zip(*pairs)
+    return rng.choices(values, weights)[0]
+
+
+def _profile(name):
+    return next((p for p in KIND_PROFILES if p[0] in name), DEFAULT_PROFILE)
+
+
+class _Numbers:
+    """Unique 12-digit CMA numbers: YY AA FF DD NNNN."""
+
+    def __init__(self):
+        self.serials = {}
+
+    def next(self, issue_date, issuer_code, field_code, department_code):
+        prefix = f"{issue_date.year % 100:02d}{issuer_code}{field_code}{department_code}"
+        self.serials[prefix] = self.serials.get(prefix, 0) + 1
+        return f"{prefix}{self.serials[prefix]:04d}"
+
+
+def fill_profile(rng, inst, fields_by_code, departments, today):
+    prefix = inst.credit_code[:2]
+    inst.nature = {"91": "enterprise", "12": "public"}.get(prefix, "other")
+    inst.ownership = _weighted(rng, ENTERPRISE_OWNERSHIP) if prefix == "91" else ("state" if prefix == "12" else "other")
+    inst.legal_status = "non_independent" if rng.random() < 0.03 else "independent"
+    _, field_codes, _, department_code = _profile(inst.name)
+    inst.supervising_department = departments[department_code]
+    inst.established_year = (rng.randint(1958, 1999) if prefix == "12" else rng.randint(1998, today.year - 2))
+    inst.legal_representative = _person(rng)
+    district = rng.choice(DISTRICT_NAMES)
+    inst.registered_address = (f"湖南省{inst.city.name}{district}{rng.choice(ROADS)}{rng.randint(1, 999)}号")
+    inst.division_code = inst.credit_code[2:8]
+    enterprise = prefix == "91"
+    inst.is_high_tech = enterprise and rng.random() < 0.14
+    inst.is_specialized = inst.is_high_tech and rng.random() < 0.25
+    inst.is_listed = enterprise and rng.random() < 0.004
+    inst.is_group_member = enterprise and rng.random() < 0.08
+    inst.has_overseas_presence = enterprise and rng.random() < 0.01
+    inst.cnas_number = f"CNAS L{rng.randint(1000, 19999)}" if rng.random() < 0.25 else ""
+    inst.contact_person = _person(rng)
+    inst.contact_phone = f"{AREA_CODES.get(inst.city.code, '0731')}-{rng.randint(2000000, 8999999)}"
+    inst.contact_email = f"lab{rng.randint(100, 99999)}@{rng.choice(['163.com', 'qq.com', '126.com', 'sina.com'])}"
+    extra = rng.choices(list(FIELD_WEIGHTS), list(FIELD_WEIGHTS.values()), k=rng.choice([0, 1, 1, 2, 3]))
+    return [fields_by_code[code] for code in dict.fromkeys(field_codes + extra)]
+
+
+# The demo's filings cover the reporting years from 2022: a certificate renewed since then keeps its predecessor, so
+# that every institution held a valid qualification in every demo year as well as today.
+FIRST_DEMO_YEAR_START = datetime.date(2022, 1, 1)
+
+
+def _six_years_later(day):
+    return datetime.date(day.year + 6, day.month, min(day.day, 28 if day.month == 2 else day.day)) - datetime.timedelta(days=1)
+
+
+def make_certificates(rng, inst, reference, numbers, today):
+    """Every institution holds at least one valid certificate: mostly provincial, some national, some both."""
+    _, _, field_code, department_code = _profile(inst.name)
+    level_mix = _weighted(rng, [("provincial", 86), ("national", 6), ("both", 8)])
+    levels = {"provincial": ["18"], "national": ["00"], "both": ["18", "00"]}[level_mix]
+    if rng.random() < 0.12:
+        levels.append(levels[0])
+    certificates = []
+
+    def certificate(issuer_code, cma_field, issue, items):
+        return CmaCertificate(
+            institution=inst, number=numbers.next(issue, issuer_code, cma_field, department_code),
+            issuer=reference["issuers"][issuer_code],
+            level=CertificateLevel.NATIONAL if issuer_code == "00" else CertificateLevel.PROVINCIAL,
+            cma_field=reference["fields"][cma_field], supervising_department=reference["departments"][department_code],
+            issue_date=issue, expiry_date=_six_years_later(issue), capability_items=items,
+        )
+
+    for issuer_code in levels:
+        # Issued one to five years ago and valid for six years.
+        issue = today - datetime.timedelta(days=rng.randint(400, 5 * 365 - 30))
+        cma_field = field_code if not certificates else rng.choice(list(reference["fields"]))
+        items = int(min(3000, rng.lognormvariate(4.3, 0.9)) + 1)
+        certificates.append(certificate(issuer_code, cma_field, issue, items))
+        if issue > FIRST_DEMO_YEAR_START:
+            predecessor = certificate(issuer_code, cma_field, issue.replace(year=issue.year - 6, day=min(issue.day, 28)),
+                                      max(1, items - rng.randint(0, items // 3)))
+            predecessor.expiry_date = issue - datetime.timedelta(days=1)
+            certificates.append(predecessor)
+    return certificates
+
+
 def seed_registry(rng: random.Random, count: int) -> list[Institution]:
     """Create `count` demo institutions with their registry rows; return them (with city loaded) in pk order."""
-    Institution.objects.bulk_create(generate_institutions(rng, count), batch_size=1000)
+    today = timezone.localdate()
+    institutions = generate_institutions(rng, count)
+    fields_by_code = {f.code: f for f in ProfessionalField.objects.all()}
+    reference = {
+        "issuers": {i.code: i for i in CmaIssuer.objects.filter(code__in=["00", "18"])},
+        "fields": {f.code: f for f in CmaField.objects.all()},
+        "departments": {d.code: d for d in SupervisingDepartment.objects.all()},
+    }
+    numbers = _Numbers()
+    picked_fields, certificates, sites = [], [], []
+    for inst in institutions:
+        picked_fields.append(fill_profile(rng, inst, fields_by_code, reference["departments"], today))
+        held = make_certificates(rng, inst, reference, numbers, today)
+        inst.reviewing_authority = derive_reviewing_authority(inst, held, today=today).authority
+        certificates.extend(held)
+        site_count = 1 if rng.random() < 0.94 else rng.randint(2, 4)
+        sites.append(Site(institution=inst, address=inst.registered_address, division_code=inst.division_code))
+        for n in range(1, site_count):
+            sites.append(Site(institution=inst, address=f"湖南省{inst.city.name}{rng.choice(DISTRICT_NAMES)}"
+                              f"{rng.choice(ROADS)}{rng.randint(1, 999)}号（第{n + 1}场所）", division_code=inst.division_code))
+    Institution.objects.bulk_create(institutions, batch_size=1000)
+
+    # A few sub-units: an entity of the same city belonging to a public institution or a larger company.
+    parents = [i for i in institutions if i.nature == "public"] or institutions
+    sub_units = []
+    for inst in rng.sample(institutions, k=max(0, count // 80)):
+        parent = rng.choice(parents)
+        if parent.pk != inst.pk:
+            inst.parent = parent
+            sub_units.append(inst)
+    Institution.objects.bulk_update(sub_units, ["parent"], batch_size=1000)
+
+    through = Institution.professional_fields.through
+    through.objects.bulk_create(
+        [through(institution_id=inst.pk, professionalfield_id=field.pk)
+         for inst, fields in zip(institutions, picked_fields) for field in fields],
+        batch_size=2000,
+    )
+    for row in certificates + sites:
+        row.institution_id = row.institution.pk
+    CmaCertificate.objects.bulk_create(certificates, batch_size=1000)
+    Site.objects.bulk_create(sites, batch_size=1000)
+
+    # About 1 % lead a national quality inspection centre, some with co-building entities.
+    leads = rng.sample(institutions, k=max(1 if count >= 20 else 0, count // 100))
+    centres = []
+    for index, lead in enumerate(leads):
+        subject = CENTRE_SUBJECTS[index % len(CENTRE_SUBJECTS)]
+        suffix = "" if index < len(CENTRE_SUBJECTS) else str(index // len(CENTRE_SUBJECTS) + 1)
+        centres.append(NationalCentre(
+            name=f"国家{subject}质量检验检测中心（湖南）{suffix}", lead_institution=lead,
+            approval_number=f"国市监检测〔{rng.randint(2015, 2023)}〕{rng.randint(10, 300)}号",
+        ))
+    NationalCentre.objects.bulk_create(centres)
+    co_through = NationalCentre.co_builders.through
+    co_through.objects.bulk_create([
+        co_through(nationalcentre_id=centre.pk, institution_id=partner.pk)
+        for centre in centres for partner in rng.sample(institutions, k=rng.choice([0, 1, 2]))
+        if partner.pk != centre.lead_institution.pk
+    ], ignore_conflicts=True)
     return list(Institution.objects.select_related("city").order_by("pk"))

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.core.exceptions import ValidationError
 from django.conf import settings
 from django.db import models
@@ -204,6 +206,11 @@ class Institution(models.Model):
     )
     # True when an institution holding both levels chose against the derived authority (notice §3(三)).
     reviewing_authority_chosen = models.BooleanField("审核单位由机构自选", default=False)
+    reviewing_authority_chosen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="审核单位选择人", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    reviewing_authority_chosen_at = models.DateTimeField("审核单位选择时间", null=True, blank=True)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
@@ -220,9 +227,21 @@ class Institution(models.Model):
     def __str__(self):
         return self.name
 
+    def validate_unique(self, exclude=None):
+        exclude = set(exclude or ())
+        if "credit_code" not in exclude and self.credit_code:
+            other = Institution.objects.filter(credit_code=self.credit_code).exclude(pk=self.pk).only("name").first()
+            if other:
+                raise ValidationError({"credit_code": ValidationError(
+                    f"统一社会信用代码 {self.credit_code} 已登记为“{other.name}”，同一法人单位不能重复登记。",
+                    code="unique",
+                )})
+            exclude.add("credit_code")
+        super().validate_unique(exclude=exclude)
+
     def clean(self):
         if self.credit_code:
-            self.credit_code = uscc.compact(self.credit_code)
+            self.credit_code = uscc.compact(self.credit_code).upper()
             try:
                 validate_credit_code(self.credit_code)
             except ValidationError as error:
@@ -299,6 +318,33 @@ class CmaCertificate(models.Model):
     def __str__(self):
         return self.number
 
+    def clean(self):
+        from .codes import decode_cma_number, normalise_cma_number
+
+        if self.number:
+            self.number = normalise_cma_number(self.number)
+            try:
+                decoded = decode_cma_number(self.number)
+            except ValidationError as error:
+                raise ValidationError({"number": error})
+            # The number decides issuer, level, field and department: they are never typed separately.
+            self.issuer, self.level = decoded.issuer, decoded.level
+            self.cma_field, self.supervising_department = decoded.cma_field, decoded.supervising_department
+        if self.issue_date and self.expiry_date and self.expiry_date <= self.issue_date:
+            raise ValidationError({"expiry_date": "有效期至必须晚于发证日期。"})
+
+    def validate_unique(self, exclude=None):
+        exclude = set(exclude or ())
+        if "number" not in exclude and self.number:
+            other = (CmaCertificate.objects.filter(number=self.number).exclude(pk=self.pk)
+                     .select_related("institution").only("institution__name").first())
+            if other:
+                raise ValidationError({"number": ValidationError(
+                    f"资质认定证书编号 {self.number} 已登记在“{other.institution.name}”名下。", code="unique"
+                )})
+            exclude.add("number")
+        super().validate_unique(exclude=exclude)
+
     def is_valid_on(self, day) -> bool:
         return self.issue_date <= day <= self.expiry_date
 
@@ -342,6 +388,10 @@ class OtherQualification(models.Model):
     def __str__(self):
         return f"{self.get_kind_display()} {self.number}"
 
+    def clean(self):
+        if self.issue_date and self.expiry_date and self.expiry_date <= self.issue_date:
+            raise ValidationError({"expiry_date": "有效期至必须晚于发证日期。"})
+
     def is_valid_on(self, day) -> bool:
         return (self.issue_date is None or self.issue_date <= day) and (
             self.expiry_date is None or day <= self.expiry_date
@@ -370,3 +420,58 @@ class NationalCentre(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class ImportJob(models.Model):
+    """An upload of the institution register: validated row by row into a preview, then imported all-or-nothing."""
+
+    STALE_AFTER = timedelta(minutes=15)
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "等待校验"
+        VALIDATING = "validating", "正在校验"
+        INVALID = "invalid", "校验未通过"
+        READY = "ready", "待确认导入"
+        IMPORTING = "importing", "正在导入"
+        DONE = "done", "已导入"
+        FAILED = "failed", "失败"
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="发起人", on_delete=models.CASCADE, related_name="registry_imports"
+    )
+    region = models.ForeignKey(
+        Region, verbose_name="导入范围", on_delete=models.PROTECT, related_name="+",
+        help_text="管理员为全国，省局审核人员为本省：范围外的机构整份文件不予导入。",
+    )
+    created_at = models.DateTimeField("上传时间", default=timezone.now)
+    file = models.FileField("文件", upload_to="imports/")
+    original_name = models.CharField("原文件名", max_length=200)
+    status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.PENDING)
+    progress = models.PositiveSmallIntegerField("进度（%）", default=0)
+    stage = models.CharField("当前步骤", max_length=100, blank=True)
+    total_rows = models.PositiveIntegerField("数据行数", default=0)
+    error_count = models.PositiveIntegerField("错误数", default=0)
+    errors = models.JSONField("错误明细", default=list, blank=True)
+    summary = models.JSONField("导入概要", default=dict, blank=True)
+    error = models.TextField("失败原因", blank=True)
+    heartbeat_at = models.DateTimeField("最近进展", null=True, blank=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+
+    scope_lookups = ScopeLookups(owner="created_by")
+
+    class Meta:
+        verbose_name = "名录导入"
+        verbose_name_plural = "名录导入"
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.original_name}（{self.get_status_display()}）"
+
+    @property
+    def is_busy(self):
+        return self.status in (self.Status.PENDING, self.Status.VALIDATING, self.Status.IMPORTING)
+
+    @property
+    def is_stale(self):
+        last = self.heartbeat_at or self.created_at
+        return self.is_busy and timezone.now() - last > self.STALE_AFTER

@@ -7,4 +7,13 @@ urlpatterns = [
     path("", views.institution_list, name="list"),
     path("mine/", views.my_institution, name="mine"),
     path("<int:pk>/", views.institution_detail, name="detail"),
+    path("<int:pk>/edit/", views.edit_profile, name="edit"),
+    path("<int:pk>/edit/<slug:section>/", views.edit_section, name="edit_section"),
+    path("<int:pk>/authority/", views.choose_authority, name="choose_authority"),
+    path("cma-number/", views.decode_cma, name="decode_cma"),
+    path("imports/", views.import_list, name="imports"),
+    path("imports/template.xlsx", views.import_template, name="import_template"),
+    path("imports/<int:pk>/", views.import_detail, name="import_detail"),
+    path("imports/<int:pk>/status/", views.import_status, name="import_status"),
+    path("imports/<int:pk>/confirm/", views.import_confirm, name="import_confirm"),
 ]

@@ -1,32 +1,178 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
-from django.http import Http404
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.scoping import visible_to
 
-from .models import Institution
+from . import selectors, services
+from .authority import derive_reviewing_authority
+from .codes import decode_cma_number
+from .forms import (
+    AuthorityChoiceForm, CertificateFormSet, ImportUploadForm, OtherQualificationFormSet, ProfileForm, SiteFormSet,
+)
+from .imports import COLUMNS, can_import, template_workbook
+from .models import ImportJob
 
 PAGE_SIZE = 50
+
+SECTIONS = {
+    "sites": ("检验检测场所", SiteFormSet),
+    "certificates": ("资质认定证书", CertificateFormSet),
+    "qualifications": ("其他法定资质", OtherQualificationFormSet),
+}
 
 
 def institution_list(request):
     if request.user.is_filer:
         return redirect("institutions:mine")
-    institutions = visible_to(request.user, Institution).select_related("city")
-    query = request.GET.get("q", "").strip()[:100]
-    if query:
-        institutions = institutions.filter(Q(name__icontains=query) | Q(credit_code__iexact=query))
+    institution_filter, institutions = selectors.institution_list(request.user, request.GET)
     page = Paginator(institutions, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "institutions/institution_list.html", {"page": page, "query": query})
+    return render(request, "institutions/institution_list.html", {
+        "filter": institution_filter, "page": page, "can_import": can_import(request.user),
+    })
 
 
 def institution_detail(request, pk):
-    institution = get_object_or_404(visible_to(request.user, Institution).select_related("city__parent"), pk=pk)
-    return render(request, "institutions/institution_detail.html", {"institution": institution})
+    institution = selectors.profile(request.user, pk)
+    if institution is None:
+        raise Http404("没有找到该机构，或您无权查看。")
+    derivation = derive_reviewing_authority(institution)
+    today = timezone.localdate()
+    year_start = today.replace(month=1, day=1)
+    return render(request, "institutions/institution_detail.html", {
+        "institution": institution,
+        "derivation": derivation,
+        "can_edit": services.can_edit(request.user, institution),
+        "authority_form": AuthorityChoiceForm(initial={"authority": institution.reviewing_authority}),
+        "history": selectors.change_history(institution),
+        "blockers": selectors.filing_blockers(institution, year_start, today),
+        "today": today,
+    })
 
 
 def my_institution(request):
     if not request.user.is_filer:
         raise Http404("只有机构填报人有“本单位”。")
     return institution_detail(request, request.user.institution_id)
+
+
+def edit_profile(request, pk):
+    institution = services.institution_for_editing(request.user, pk)
+    form = ProfileForm(request.POST or None, instance=institution)
+    if request.method == "POST":
+        if form.is_valid():
+            services.save_profile(form, actor=request.user)
+            messages.success(request, "机构基本信息已保存。")
+            return redirect("institutions:detail", pk)
+        messages.error(request, "有填写错误，请按提示修改；本次修改尚未保存。")
+    return render(request, "institutions/edit_profile.html", {"institution": institution, "form": form})
+
+
+def edit_section(request, pk, section):
+    if section not in SECTIONS:
+        raise Http404("没有这一栏。")
+    institution = services.institution_for_editing(request.user, pk)
+    title, formset_class = SECTIONS[section]
+    formset = formset_class(request.POST or None, instance=institution, prefix=section)
+    if request.method == "POST":
+        if formset.is_valid():
+            services.save_related(formset, actor=request.user)
+            messages.success(request, f"{title}已保存。")
+            return redirect("institutions:detail", pk)
+        messages.error(request, "有填写错误，请按提示修改；本次修改尚未保存。")
+    return render(request, "institutions/edit_section.html", {
+        "institution": institution, "formset": formset, "title": title, "section": section,
+    })
+
+
+@require_POST
+def choose_authority(request, pk):
+    institution = services.institution_for_editing(request.user, pk)
+    form = AuthorityChoiceForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "请选择省局或总局作为审核单位。")
+    else:
+        try:
+            institution = services.choose_reviewing_authority(
+                institution, actor=request.user, authority=form.cleaned_data["authority"]
+            )
+        except ValidationError as error:
+            messages.error(request, error.messages[0])
+        else:
+            messages.success(request, f"审核单位已设为{institution.get_reviewing_authority_display()}。")
+    return redirect("institutions:detail", pk)
+
+
+@require_GET
+def decode_cma(request):
+    """What a CMA number means, for the certificate form; the server stays the authority when it is saved."""
+    try:
+        decoded = decode_cma_number(request.GET.get("number", "")[:30])
+    except ValidationError as error:
+        return JsonResponse({"ok": False, "error": error.messages[0]})
+    return JsonResponse({"ok": True, **decoded.as_json()})
+
+
+# --- register import ----------------------------------------------------------------------------------------------
+
+def _require_importer(user):
+    if not can_import(user):
+        raise PermissionDenied("只有系统管理员和省局审核人员可以导入机构名录。")
+
+
+def import_list(request):
+    _require_importer(request.user)
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        job = services.start_import(actor=request.user, upload=form.cleaned_data["file"])
+        messages.info(request, "文件已上传，正在逐行校验；校验通过后请确认导入。")
+        return redirect("institutions:import_detail", job.pk)
+    jobs = visible_to(request.user, ImportJob).filter(created_by=request.user).select_related("region")
+    page = Paginator(jobs, 20).get_page(request.GET.get("page"))
+    return render(request, "institutions/import_list.html", {"form": form, "page": page, "columns": COLUMNS})
+
+
+def _job_for(request, pk):
+    _require_importer(request.user)
+    return get_object_or_404(
+        visible_to(request.user, ImportJob).filter(created_by=request.user).select_related("region"), pk=pk
+    )
+
+
+def import_detail(request, pk):
+    job = _job_for(request, pk)
+    return render(request, "institutions/import_detail.html", {"job": job})
+
+
+def import_status(request, pk):
+    job = _job_for(request, pk)
+    return JsonResponse({
+        "status": job.status, "status_label": job.get_status_display(), "progress": job.progress,
+        "stage": job.stage, "error": job.error, "busy": job.is_busy,
+        "url": reverse("institutions:import_detail", args=[job.pk]),
+    })
+
+
+@require_POST
+def import_confirm(request, pk):
+    job = _job_for(request, pk)
+    try:
+        services.confirm_import(job, actor=request.user)
+    except services.ImportRefused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.info(request, "已开始导入，完成前请勿重复上传。")
+    return redirect("institutions:import_detail", pk)
+
+
+def import_template(request):
+    _require_importer(request.user)
+    response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = "attachment; filename*=UTF-8''%E6%9C%BA%E6%9E%84%E5%90%8D%E5%BD%95%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF.xlsx"
+    template_workbook().save(response)
+    return response

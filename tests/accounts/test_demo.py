@@ -3,7 +3,7 @@ from django.core.management import CommandError, call_command
 
 from accounts.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 from accounts.models import Role, User
-from institutions.models import Institution
+from institutions.models import Institution, NationalCentre
 from stdnum.cn import uscc
 
 
@@ -17,6 +17,7 @@ def _wipe():
     Filing.objects.all().delete()  # their history protects the accounts that acted
     ReportingYear.objects.all().delete()
     User.objects.all().delete()
+    NationalCentre.objects.all().delete()  # a centre protects its lead institution
     Institution.objects.all().delete()
 
 

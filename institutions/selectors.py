@@ -1,0 +1,168 @@
+"""Reads of the register, always scoped through accounts.scoping.visible_to."""
+import datetime
+from dataclasses import dataclass
+
+import django_filters
+from django import forms
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.utils import timezone
+
+from accounts.scoping import visible_to
+
+from .models import (
+    CertificateLevel, CmaCertificate, Institution, NationalCentre, OtherQualification, ProfessionalField,
+    Region, ReviewingAuthority, Site,
+)
+
+
+class InstitutionFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label="名称或信用代码", method="search")
+    city = django_filters.ModelChoiceFilter(label="所在市州", queryset=Region.objects.none(), empty_label="全部市州")
+    nature = django_filters.ChoiceFilter(label="机构性质", choices=Institution.Nature.choices, empty_label="全部性质")
+    field = django_filters.ModelChoiceFilter(
+        label="专业领域", field_name="professional_fields", queryset=ProfessionalField.objects.all(),
+        empty_label="全部领域",
+    )
+    authority = django_filters.ChoiceFilter(
+        label="审核单位", field_name="reviewing_authority", choices=ReviewingAuthority.choices, empty_label="全部审核单位"
+    )
+    level = django_filters.ChoiceFilter(
+        label="证书级别", method="by_level", empty_label="全部证书级别",
+        choices=list(CertificateLevel.choices) + [("both", "同时持有两级")],
+    )
+
+    class Meta:
+        model = Institution
+        fields = []
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["city"].queryset = visible_cities(user)
+        for name in self.form.fields:
+            widget = self.form.fields[name].widget
+            widget.attrs["class"] = "form-select" if isinstance(widget, forms.Select) else "form-control"
+        self.form.fields["q"].widget.attrs.update({"placeholder": "机构名称或统一社会信用代码", "type": "search"})
+
+    def search(self, queryset, name, value):
+        value = value.strip()[:100]
+        if not value:
+            return queryset
+        return queryset.filter(Q(name__icontains=value) | Q(credit_code__iexact=value.upper()))
+
+    def by_level(self, queryset, name, value):
+        def holds(level):
+            return Exists(CmaCertificate.objects.filter(institution=OuterRef("pk"), level=level))
+
+        if value == "both":
+            return queryset.filter(holds(CertificateLevel.NATIONAL), holds(CertificateLevel.PROVINCIAL))
+        return queryset.filter(holds(value))
+
+
+def visible_cities(user):
+    ids = visible_to(user, Institution).values("city")
+    return Region.objects.filter(level=Region.Level.CITY, pk__in=ids).order_by("code")
+
+
+def institution_list(user, params):
+    """The filter (for the form) and the institutions it selects, annotated for the list: no query per row."""
+    today = timezone.localdate()
+    valid = Q(cma_certificates__issue_date__lte=today, cma_certificates__expiry_date__gte=today)
+    queryset = visible_to(user, Institution).select_related("city").annotate(
+        national_count=Count("cma_certificates", filter=valid & Q(cma_certificates__level=CertificateLevel.NATIONAL), distinct=True),
+        provincial_count=Count("cma_certificates", filter=valid & Q(cma_certificates__level=CertificateLevel.PROVINCIAL), distinct=True),
+        site_count=Count("sites", distinct=True),
+    )
+    institution_filter = InstitutionFilter(params, queryset=queryset, user=user)
+    return institution_filter, institution_filter.qs.order_by("city__code", "name", "pk")
+
+
+def profile(user, pk):
+    """The institution with everything the profile page shows, or None when the user may not see it."""
+    return (
+        visible_to(user, Institution)
+        .select_related("city__parent", "supervising_department", "parent", "reviewing_authority_chosen_by")
+        .prefetch_related(
+            "professional_fields", "sites",
+            Prefetch("cma_certificates", CmaCertificate.objects.select_related("issuer", "cma_field", "supervising_department")),
+            "other_qualifications", "led_centres__co_builders", "co_built_centres__lead_institution", "sub_units",
+        )
+        .filter(pk=pk)
+        .first()
+    )
+
+
+@dataclass
+class Change:
+    when: datetime.datetime
+    who: str
+    what: str
+    action: str
+    details: list[str]
+
+
+ACTIONS = {"+": "新增", "~": "修改", "-": "删除"}
+
+
+def change_history(institution, limit=50) -> list[Change]:
+    """Who changed what, newest first: the profile and its sites, certificates and other qualifications."""
+    sources = [
+        ("基本信息", institution.history.all()),
+        ("场所", Site.history.filter(institution_id=institution.pk)),
+        ("资质认定证书", CmaCertificate.history.filter(institution_id=institution.pk)),
+        ("其他资质", OtherQualification.history.filter(institution_id=institution.pk)),
+    ]
+    records = []
+    for label, history in sources:
+        rows = list(history.select_related("history_user").order_by("-history_date", "-history_id")[: limit + 50])
+        previous_by_object = {}
+        # Oldest first, so that each record can be compared with the one before it for the same object.
+        for record in reversed(rows):
+            previous = previous_by_object.get(record.id)
+            previous_by_object[record.id] = record
+            records.append((record, label, previous))
+    records.sort(key=lambda item: item[0].history_date, reverse=True)
+    changes = []
+    for record, label, previous in records[:limit]:
+        details = []
+        if record.history_type == "~" and previous is not None:
+            delta = record.diff_against(previous, foreign_keys_are_objs=False)
+            for change in delta.changes:
+                field = record.instance_type._meta.get_field(change.field)
+                details.append(f"{field.verbose_name}：{_shown(change.old)} → {_shown(change.new)}")
+        user = record.history_user
+        who = (user.get_full_name() or user.username) if user else "系统"
+        what = label if label == "基本信息" else f"{label} {record}"
+        if record.history_change_reason:
+            details.append(f"（{record.history_change_reason}）")
+        changes.append(Change(record.history_date, who, what, ACTIONS.get(record.history_type, ""), details))
+    return changes
+
+
+def _shown(value):
+    if value in (None, ""):
+        return "（空）"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, list):
+        return f"{len(value)} 项"
+    return str(value)[:60]
+
+
+def filing_blockers(institution, first: datetime.date, last: datetime.date) -> list[tuple[str, str]]:
+    """Why the institution may not file for the period: (code, message) for a missing site and for no
+    qualification held during it. filings.checks uses this for E130/E131."""
+    def held(item):
+        return (item.issue_date is None or item.issue_date <= last) and (item.expiry_date is None or item.expiry_date >= first)
+
+    blockers = []
+    if not institution.sites.exists():
+        blockers.append(("E130", "机构信息中至少要有一个检验检测场所地址，请先在“本单位信息”中补充。"))
+    qualifications = list(institution.cma_certificates.all()) + list(institution.other_qualifications.all())
+    if not any(held(item) for item in qualifications):
+        period = f"{first.year}年度内" if (first.month, first.day, last.month, last.day) == (1, 1, 12, 31) else "当前"
+        blockers.append(("E131", f"机构信息中没有{period}有效的资质认定证书或其他法定资质，请先补充。"))
+    return blockers
+
+
+def centres_of(institution):
+    return NationalCentre.objects.filter(Q(lead_institution=institution) | Q(co_builders=institution)).distinct()
