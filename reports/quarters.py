@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-_CODE = re.compile(r"^\s*(\d{4})\s*[Qq]\s*([1-4])\s*$")
+_CODE = re.compile(r"^\s*([0-9]{4})\s*[Qq]\s*([1-4])\s*$")
 EARLIEST_YEAR = 2000
 
 

@@ -201,6 +201,7 @@ class _Numbers:
         self.lines = 0
         self.valid = 0
         self.buffer = b""
+        self.error = None
 
     def __iter__(self):
         for record in self.records:
@@ -215,17 +216,20 @@ class _Numbers:
         if not hasattr(self, "_iterator"):
             self._iterator = iter(self)
         parts, length = [self.buffer], len(self.buffer)
-        for number in self._iterator:
-            piece = (number + "\n").encode("utf-8")
-            parts.append(piece)
-            length += len(piece)
-            if length >= size:
-                break
+        try:
+            for number in self._iterator:
+                piece = (number + "\n").encode("utf-8")
+                parts.append(piece)
+                length += len(piece)
+                if length >= size:
+                    break
+        except BaseException as error:
+            self.error = error  # the driver reports it as a cancelled COPY; the caller raises it again
+            raise
         data = b"".join(parts)
         self.buffer = data[size:]
         return data[:size]
 
-    readline = read
 
 
 def ingest_file(batch: ReportNumberBatch, path: Path, *, portable: bool | None = None) -> ReportNumberBatch:
@@ -309,8 +313,14 @@ def _store_copy(batch, numbers: _Numbers) -> dict:
     """PostgreSQL: COPY the accepted numbers into a temporary table, then one set-based insert of the distinct ones."""
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL work_mem = '256MB'")
+        cursor.execute(f"DROP TABLE IF EXISTS {_STAGING}")
         cursor.execute(f'CREATE TEMPORARY TABLE {_STAGING} (number text COLLATE "C") ON COMMIT DROP')
-        cursor.cursor.copy_expert(f"COPY {_STAGING} (number) FROM STDIN", numbers, size=65536)
+        try:
+            cursor.cursor.copy_expert(f"COPY {_STAGING} (number) FROM STDIN", numbers, size=65536)
+        except Exception:
+            if numbers.error is not None:
+                raise numbers.error from None
+            raise
         _set_progress(batch.pk, 91, "正在写入数据库")
         removed = _cross_year_duplicates(cursor, batch)
         cursor.execute(
@@ -323,6 +333,7 @@ def _store_copy(batch, numbers: _Numbers) -> dict:
             [batch.year, batch.quarter, batch.institution_id, batch.pk],
         )
         distinct_after, inserted = cursor.fetchone()
+        cursor.execute(f"DROP TABLE {_STAGING}")
     return _counts(numbers.valid, removed, distinct_after, inserted)
 
 
