@@ -164,3 +164,42 @@ def test_officer_of_another_city_cannot_see_or_log_an_institutions_chasing(popul
     assert client.post(url, {"contacted_on": timezone.localdate().isoformat(), "channel": "phone",
                              "note": "x"}).status_code == 404
     assert not ChasingRecord.objects.exists()
+
+
+def test_progress_page_issues_the_same_number_of_queries_for_few_and_many_cities(year, client, province_reviewer):
+    client.force_login(province_reviewer)
+    factories.InstitutionFactory(name="长沙一")
+
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(reverse("review:progress"))
+        return len(queries), len(response.context["rows"])
+
+    few, cities = count()
+    for code in ("430200", "430300", "430400"):
+        factories.InstitutionFactory(city=factories.region(code))
+        factories.make_filing(factories.filing_ready_institution(city=factories.region(code)), year=year)
+    many, more_cities = count()
+    assert (cities, more_cities) == (1, 4)
+    assert few == many
+
+
+def test_chasing_page_issues_the_same_number_of_queries_for_few_and_many_records(year, client):
+    officer = factories.CityOfficerFactory()
+    institution = factories.InstitutionFactory()
+    client.force_login(officer)
+    url = reverse("review:chasing", args=[institution.pk])
+
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        return len(queries), len(response.context["records"])
+
+    ChasingRecord.objects.create(institution=institution, year=year.year, channel="phone", note="一", recorded_by=officer)
+    few, rows = count()
+    for i in range(4):
+        ChasingRecord.objects.create(institution=institution, year=year.year, channel="sms", note=f"{i}",
+                                     recorded_by=factories.CityOfficerFactory())
+    many, more_rows = count()
+    assert (rows, more_rows) == (1, 5)
+    assert few == many
