@@ -1,0 +1,61 @@
+"""City officers see the institutions of their cities that have not uploaded a quarter, and remind them."""
+import pytest
+from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from reports.models import UploadReminder
+from reports.quarters import recent_quarters
+from tests import factories
+
+PREVIOUS = recent_quarters(1)[0]
+
+
+def missing_page(client, quarter=PREVIOUS):
+    return client.get(reverse("reports:missing"), {"quarter": quarter.code})
+
+
+def test_city_officer_sees_only_missing_institutions_of_their_city(client, two_provinces, make_batch):
+    inst = two_provinces["institutions"]
+    make_batch(inst["changsha"], PREVIOUS.year, PREVIOUS.quarter)
+    client.force_login(two_provinces["users"]["city_officer"])
+    page = missing_page(client).content.decode()
+    assert "长沙乙检测有限公司" in page
+    assert "长沙甲检测有限公司" not in page and "株洲丙" not in page and "武汉丁" not in page
+
+
+def test_filers_cannot_see_missing_uploads(client, two_provinces):
+    client.force_login(two_provinces["users"]["filer"])
+    assert missing_page(client).status_code == 403
+
+
+def test_officer_reminds_selected_institutions(client, two_provinces, on_commit_immediately):
+    inst = two_provinces["institutions"]
+    inst["changsha"].contact_email = "a@example.cn"
+    inst["changsha"].save()
+    client.force_login(two_provinces["users"]["city_officer"])
+    response = client.post(reverse("reports:remind"), {
+        "quarter": PREVIOUS.code, "institution": [inst["changsha"].pk, inst["changsha2"].pk, inst["zhuzhou"].pk],
+    }, follow=True)
+    text = response.content.decode()
+    assert "已向 1 家机构发送" in text and "1 家未登记电子邮箱" in text
+    assert [m.to for m in mail.outbox] == [["a@example.cn"]] and PREVIOUS.label in mail.outbox[0].subject
+    # Zhuzhou is outside the officer's city: silently not among the targets.
+    assert set(UploadReminder.objects.values_list("institution__name", flat=True)) == {"长沙甲检测有限公司", "长沙乙检测有限公司"}
+    assert "已提醒" not in text  # the page shows the time of the last reminder instead
+    assert UploadReminder.objects.first().sent_at.strftime("%Y-%m-%d") in missing_page(client).content.decode()
+
+
+def test_missing_page_issues_a_fixed_number_of_queries(client, two_provinces):
+    client.force_login(two_provinces["users"]["city_officer"])
+
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            assert missing_page(client).status_code == 200
+        return len(ctx.captured_queries)
+
+    few = count()
+    for _ in range(10):
+        factories.InstitutionFactory()
+    assert count() == few
