@@ -182,9 +182,12 @@ class BaseRelatedFormSet(forms.BaseInlineFormSet):
         return "同一张表中有重复的记录，请删除重复的一行。"
 
 
+class BaseSiteFormSet(BaseRelatedFormSet):
+    default_error_messages = {**BaseRelatedFormSet.default_error_messages, "too_few_forms": "至少要保留一个检验检测场所。"}
+
+
 SiteFormSet = inlineformset_factory(
-    Institution, Site, form=SiteForm, formset=BaseRelatedFormSet, extra=1, can_delete=True,
-    min_num=1, validate_min=True, error_messages={"too_few_forms": "至少要保留一个检验检测场所。"},
+    Institution, Site, form=SiteForm, formset=BaseSiteFormSet, extra=1, can_delete=True, min_num=1, validate_min=True,
 )
 CertificateFormSet = inlineformset_factory(
     Institution, CmaCertificate, form=CertificateForm, formset=BaseRelatedFormSet, extra=1, can_delete=True,

@@ -131,7 +131,7 @@ class CmaCertificateFactory(DjangoModelFactory):
     institution = factory.SubFactory(InstitutionFactory)
     level = factory.LazyAttribute(lambda o: "national" if o.national else "provincial")
     issuer = factory.LazyAttribute(lambda o: _issuer("00" if o.national else "18"))
-    number = factory.Sequence(lambda n: f"21{{}}0106{n % 10000:04d}")
+    number = factory.Sequence(lambda n: f"21{{}}0106{n % 9999 + 1:04d}")  # serials start at 0001
     cma_field = factory.LazyFunction(lambda: _reference("CmaField", "01"))
     supervising_department = factory.LazyFunction(lambda: _reference("SupervisingDepartment", "06"))
     issue_date = datetime.date(2021, 3, 1)
