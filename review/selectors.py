@@ -1,7 +1,7 @@
 """Reads for reviewers and city officers, every one starting from the scoping helper."""
 from dataclasses import dataclass
 
-from django.db.models import Exists, Max, OuterRef, Q, Subquery
+from django.db.models import Exists, F, FilteredRelation, Max, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -175,21 +175,21 @@ def totals(rows) -> dict:
 def late_filers(user, year, city=None):
     """Institutions in scope that have not submitted for the year (no filing, a draft, or returned and not yet
     corrected), with their filing's status and due date and the date they were last chased (one query)."""
-    filings = Filing.objects.filter(institution=OuterRef("pk"), year=year)
     institutions = visible_to(user, Institution)
     if city is not None:
         institutions = institutions.filter(city=city)
     return (
-        institutions.annotate(
-            filing_status=Subquery(filings.values("status")[:1]),
-            filing_id=Subquery(filings.values("pk")[:1]),
-            correction_due=Subquery(filings.values("correction_due")[:1]),
+        institutions.annotate(year_filing=FilteredRelation("filings", condition=Q(filings__year=year)))
+        .filter(Q(year_filing__isnull=True) | Q(year_filing__status__in=[S.DRAFT, S.RETURNED]))
+        .annotate(
+            filing_status=F("year_filing__status"),
+            filing_id=F("year_filing__id"),
+            correction_due=F("year_filing__correction_due"),
             last_chased=Subquery(
                 ChasingRecord.objects.filter(institution=OuterRef("pk"), year=year.year)
                 .order_by("-contacted_on").values("contacted_on")[:1]
             ),
         )
-        .filter(Q(filing_status__isnull=True) | Q(filing_status__in=[S.DRAFT, S.RETURNED]))
         .select_related("city")
         .order_by("city__code", "name", "pk")
     )
