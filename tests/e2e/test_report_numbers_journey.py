@@ -1,0 +1,69 @@
+"""A filer uploads a small GBK file with bad lines, watches the progress bar finish (a real worker ingests it), downloads
+the rejected lines; then a visitor verifies one of the numbers on the public page linked from the login page."""
+import csv
+import io
+
+import pytest
+
+from reports.quarters import recent_quarters
+from tests import factories
+
+pytestmark = [pytest.mark.e2e, pytest.mark.worker]
+
+GBK_FILE = "\n".join([
+    "报告编号",
+    "湘检〔2024〕第0001号",
+    "湘检〔2024〕第0002号",
+    "湘检〔2024〕第0001号",
+    "=HYPERLINK(\"http://example.com\",\"点我\")",
+    "湘检 第0003号",
+    "",
+    "X" * 80,
+]).encode("gbk")
+
+
+def test_filer_uploads_gbk_file_and_downloads_rejected_lines(page, login, transactional_db, celery_worker_process, tmp_path):
+    institution = factories.InstitutionFactory(name="长沙浏览器检测有限公司", city=factories.region("430100"))
+    filer = factories.FilerFactory(institution=institution)
+    previous = recent_quarters(1)[0]
+    source = tmp_path / "编号.txt"
+    source.write_bytes(GBK_FILE)
+
+    login(filer.username)
+    page.get_by_role("link", name="报告编号上传").click()
+    assert page.get_by_label("季度").input_value() == previous.code  # the previous quarter is proposed
+    page.get_by_label("编号文件").set_input_files(str(source))
+    page.get_by_role("button", name="上传并检查").click()
+
+    card = page.get_by_test_id("batch")
+    rejects_link = card.get_by_role("link", name="下载不合格行清单")
+    rejects_link.wait_for(state="visible", timeout=60000)
+    assert card.locator(".progress-bar").inner_text() == "100%"
+    counts = page.get_by_test_id("batch-counts")
+    assert counts.locator("[data-count=encoding]").inner_text() == "GBK"
+    assert counts.locator("[data-count=accepted]").inner_text() == "2"
+    assert counts.locator("[data-count=duplicate_in_file]").inner_text() == "1"
+    assert counts.locator("[data-count=rejected]").inner_text() == "3"
+
+    with page.expect_download() as download_info:
+        rejects_link.click()
+    target = tmp_path / "rejects.csv"
+    download_info.value.save_as(target)
+    rows = list(csv.reader(io.StringIO(target.read_bytes().decode("utf-8-sig"))))
+    assert rows[0] == ["行号", "内容", "原因"]
+    assert [row[0] for row in rows[1:]] == ["5", "6", "8"]
+    assert rows[1][1].startswith("'=HYPERLINK")  # neutralised for spreadsheets
+    assert "含空格" in rows[2][2] and "长度超过64个字符" in rows[3][2]
+
+    # The institution's status now shows the quarter as uploaded.
+    page.get_by_role("link", name="返回上传页面").click()
+    assert "已上传" in page.get_by_test_id("quarter-status").locator("tbody tr").first.inner_text()
+
+    # A member of the public checks a number, without logging in.
+    page.context.clear_cookies()
+    page.goto("/accounts/login/")
+    page.get_by_test_id("verify-link").click()
+    page.get_by_label("报告编号").fill("湘检〔2024〕第0002号")
+    page.get_by_role("button", name="查询").click()
+    found = page.get_by_test_id("verify-found")
+    assert "长沙浏览器检测有限公司（长沙市）" in found.inner_text() and previous.label in found.inner_text()
