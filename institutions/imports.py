@@ -467,7 +467,7 @@ def apply_rows(rows: list[CheckedRow], *, actor, progress=lambda fraction, stage
             derivation = derive_reviewing_authority(None, certificates)
             new_institutions.append(Institution(credit_code=code, reviewing_authority=derivation.authority, **values))
         else:
-            changed = [key for key, value in values.items() if getattr(inst, key) != value]
+            changed = [key for key, value in values.items() if _differs(inst, key, value)]
             if changed:
                 for key in changed:
                     setattr(inst, key, values[key])
@@ -504,7 +504,7 @@ def apply_rows(rows: list[CheckedRow], *, actor, progress=lambda fraction, stage
             if certificate is None:
                 new_certificates.append(CmaCertificate(institution=inst, **row.certificate))
             else:
-                changed = [key for key, value in row.certificate.items() if getattr(certificate, key) != value]
+                changed = [key for key, value in row.certificate.items() if _differs(certificate, key, value)]
                 if changed:
                     for key in changed:
                         setattr(certificate, key, row.certificate[key])
@@ -526,6 +526,15 @@ def apply_rows(rows: list[CheckedRow], *, actor, progress=lambda fraction, stage
     for inst in Institution.objects.filter(pk__in=touched).prefetch_related("cma_certificates"):
         refresh_reviewing_authority(inst, certificates=list(inst.cma_certificates.all()), actor=actor)
     return counts
+
+
+def _differs(obj, key, value) -> bool:
+    """Compare without loading related rows (a foreign key is compared by its id)."""
+    from django.db.models import Model
+
+    if isinstance(value, Model):
+        return getattr(obj, f"{key}_id") != value.pk
+    return getattr(obj, key) != value
 
 
 def template_workbook():
