@@ -193,43 +193,48 @@ class _RejectsWriter:
 
 
 class _Numbers:
-    """The accepted numbers of a record stream, as the bytes of a COPY text stream (a file-like `read`)."""
+    """The accepted numbers of a record stream, as the bytes of a COPY text stream (a file-like `read`); rejected
+    lines go to the rejects file on the way."""
+
+    BATCH = 4096
 
     def __init__(self, records, rejects: _RejectsWriter):
         self.records = records
         self.rejects = rejects
-        self.lines = 0
         self.valid = 0
-        self.buffer = b""
         self.error = None
+        self._iterator = None
+
+    @property
+    def lines(self) -> int:
+        return self.valid + self.rejects.count
 
     def __iter__(self):
-        for record in self.records:
-            self.lines += 1
-            if record.number is None:
-                self.rejects.add(record)
-            else:
+        add_rejection = self.rejects.add
+        for item in self.records:
+            if item.__class__ is str:
                 self.valid += 1
-                yield record.number
+                yield item
+            else:
+                add_rejection(item)
 
     def read(self, size: int = 65536) -> bytes:
-        if not hasattr(self, "_iterator"):
+        """About `size` bytes of "number\\n" lines (the driver sends whatever is returned; b"" ends the COPY)."""
+        if self._iterator is None:
             self._iterator = iter(self)
-        parts, length = [self.buffer], len(self.buffer)
+        batch = []
         try:
             for number in self._iterator:
-                piece = (number + "\n").encode("utf-8")
-                parts.append(piece)
-                length += len(piece)
-                if length >= size:
+                batch.append(number)
+                if len(batch) >= self.BATCH:
                     break
         except BaseException as error:
             self.error = error  # the driver reports it as a cancelled COPY; the caller raises it again
             raise
-        data = b"".join(parts)
-        self.buffer = data[size:]
-        return data[:size]
-
+        if not batch:
+            return b""
+        batch.append("")
+        return "\n".join(batch).encode("utf-8")
 
 
 def ingest_file(batch: ReportNumberBatch, path: Path, *, portable: bool | None = None) -> ReportNumberBatch:

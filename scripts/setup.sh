@@ -21,6 +21,7 @@ if [ "$DEV" = 1 ]; then
   [ -x /usr/bin/chromium ] || need+=(chromium)
   command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
   command -v soffice >/dev/null 2>&1 || need+=(libreoffice-calc-nogui)
+  command -v wrk >/dev/null 2>&1 || need+=(wrk)  # load generator of bench/report_numbers_lookup.py
 fi
 if [ ${#need[@]} -gt 0 ]; then
   say "installing system packages: ${need[*]}"
