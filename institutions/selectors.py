@@ -105,8 +105,11 @@ ACTIONS = {"+": "新增", "~": "修改", "-": "删除"}
 
 def change_history(institution, limit=50) -> list[Change]:
     """Who changed what, newest first: the profile and its sites, certificates and other qualifications."""
+    fields_history = _fields_history_accessor()
     sources = [
-        ("基本信息", institution.history.all()),
+        ("基本信息", institution.history.prefetch_related(
+            Prefetch(fields_history, queryset=_fields_history_model().objects.select_related("professionalfield"))
+        )),
         ("场所", Site.history.filter(institution_id=institution.pk)),
         ("资质认定证书", CmaCertificate.history.filter(institution_id=institution.pk)),
         ("其他资质", OtherQualification.history.filter(institution_id=institution.pk)),
@@ -125,10 +128,15 @@ def change_history(institution, limit=50) -> list[Change]:
     for record, label, previous in records[:limit]:
         details = []
         if record.history_type == "~" and previous is not None:
-            delta = record.diff_against(previous, foreign_keys_are_objs=False)
+            delta = record.diff_against(previous, foreign_keys_are_objs=False, excluded_fields=["professional_fields"]
+                                        if label == "基本信息" else None)
             for change in delta.changes:
                 field = record.instance_type._meta.get_field(change.field)
                 details.append(f"{field.verbose_name}：{_shown(change.old)} → {_shown(change.new)}")
+            if label == "基本信息":
+                old, new = _field_names(previous, fields_history), _field_names(record, fields_history)
+                if old != new:
+                    details.append(f"专业领域：{'、'.join(old) or '（空）'} → {'、'.join(new) or '（空）'}")
         user = record.history_user
         who = (user.get_full_name() or user.username) if user else "系统"
         what = label if label == "基本信息" else f"{label} {record}"
@@ -136,6 +144,23 @@ def change_history(institution, limit=50) -> list[Change]:
             details.append(f"（{record.history_change_reason}）")
         changes.append(Change(record.history_date, who, what, ACTIONS.get(record.history_type, ""), details))
     return changes
+
+
+def _fields_history_model():
+    return _fields_history_relation().related_model
+
+
+def _fields_history_relation():
+    model = Institution.history.model
+    return next(f for f in model._meta.get_fields() if f.is_relation and f.auto_created and "professional_fields" in f.name)
+
+
+def _fields_history_accessor():
+    return _fields_history_relation().get_accessor_name()
+
+
+def _field_names(record, accessor):
+    return sorted(row.professionalfield.name for row in getattr(record, accessor).all())
 
 
 def _shown(value):

@@ -89,6 +89,7 @@ def test_filer_edits_the_profile_and_the_history_shows_who_changed_what(client, 
     assert institution.history.first().history_user == filer
     page = client.get(detail(institution)).text
     assert "法定代表人：（空） → 赵强" in page and filer.first_name in page
+    assert "专业领域：（空） → 建筑工程" in page
 
 
 @pytest.mark.parametrize("overrides, field, message", [
@@ -194,3 +195,30 @@ def test_the_decoder_endpoint_explains_a_number(client, two_provinces):
     assert data["ok"] and data["issuer"] == "湖南省市场监督管理局" and data["level_label"] == "省级"
     data = client.get(reverse("institutions:decode_cma"), {"number": "abc"}).json()
     assert not data["ok"] and "12位数字" in data["error"]
+
+
+def test_the_profile_page_issues_the_same_number_of_queries_for_few_or_many_rows(client, two_provinces):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    institution = two_provinces["institutions"]["changsha"]
+    filer = two_provinces["users"]["filer"]
+    client.force_login(filer)
+
+    def add_rows(count):
+        for _ in range(count):
+            factories.SiteFactory(institution=institution)
+            factories.CmaCertificateFactory(institution=institution)
+        client.post(reverse("institutions:edit", args=[institution.pk]),
+                    profile_data(legal_representative=f"代表{count}", contact_person=f"联系人{count}"))
+
+    def count_queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(detail(institution)).status_code == 200
+        return len(captured)
+
+    add_rows(1)
+    few = count_queries()
+    add_rows(6)
+    add_rows(2)
+    assert count_queries() == few
