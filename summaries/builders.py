@@ -163,11 +163,17 @@ def build_summary(job, workbook, progress):
         workbook, "总体情况",
         [Column("指标", 26), Column("单位", 8), Column(f"{year}年", 18, DECIMAL), Column(f"{year - 1}年", 18, DECIMAL),
          Column("增减", 16, DECIMAL), Column("增减（%）", 12, PERCENT)],
-        notes=[f"{scope} 检验检测统计汇总", basis, f"生成时间：{generated}；金额单位：万元。"],
+        notes=[f"{scope} 检验检测统计汇总", basis,
+               f"上年数为同一范围内机构的{year - 1}年度填报，按同一口径计入；生成时间：{generated}。"],
     )
+    has_previous = bool(rows[0]["previous"])  # the first row is the number of institutions
     for row in rows:
-        change = row["current"] - row["previous"] if row["previous"] or row["current"] else 0
-        sheet.append([row["label"], row["unit"], row["current"], row["previous"], change, row["change"]])
+        previous = row["previous"] if has_previous else None
+        change = row["current"] - row["previous"] if has_previous else None
+        sheet.append(
+            [row["label"], row["unit"], row["current"], previous, change, row["change"] if has_previous else None],
+            number_format=DECIMAL if row["decimal"] else INTEGER,
+        )
 
     # 按市州
     progress(1 / steps, "正在汇总：按市州")

@@ -58,9 +58,13 @@ class SheetWriter:
         cell.number_format = number_format
         return cell
 
-    def append(self, values, *, bold=False):
-        """Append one row. Numbers go into their column's number format; text that looks like a formula is kept as
+    def append(self, values, *, bold=False, number_format=None):
+        """Append one row. Numbers go into their column's number format (or `number_format`, for a row whose numbers
+        differ from the column's, e.g. counts in a column of amounts); text that looks like a formula is kept as
         text. `bold` marks a totals row."""
+        if number_format:
+            self.sheet.append([self._formatted(value, column, number_format) for value, column in zip(values, self.columns)])
+            return
         if bold:
             self.sheet.append([self._bold(value, column) for value, column in zip(values, self.columns)])
             return
@@ -76,6 +80,18 @@ class SheetWriter:
             else:
                 row.append(value)
         self.sheet.append(row)
+
+    def _formatted(self, value, column, number_format):
+        if isinstance(value, str):
+            return text_cell(self.sheet, value) if value.startswith(FORMULA_TRIGGERS) else value
+        if value is None or not column.number_format or column.number_format == PERCENT:
+            cell = WriteOnlyCell(self.sheet, value=value)
+            if column.number_format and value is not None:
+                cell.number_format = column.number_format
+            return cell
+        cell = WriteOnlyCell(self.sheet, value=value)
+        cell.number_format = number_format
+        return cell
 
     def _bold(self, value, column):
         if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):

@@ -157,8 +157,10 @@ def test_numbers_are_numbers_with_formats_and_header_rows_are_frozen(population)
     assert revenue.data_type == "n" and revenue.number_format == "#,##0.00"
     assert staff.data_type == "n" and staff.number_format == "#,##0"
     overview = workbook["总体情况"]
-    change = next(row[5] for row in overview.iter_rows() if row[0].value == "机构数")
-    assert change.data_type == "n" and change.number_format == "0.0%"
+    institutions = next(row for row in overview.iter_rows() if row[0].value == "机构数")
+    revenue = next(row for row in overview.iter_rows() if row[0].value == "营业收入")
+    assert institutions[5].data_type == "n" and institutions[5].number_format == "0.0%"
+    assert institutions[2].number_format == "#,##0" and revenue[2].number_format == "#,##0.00"
 
 
 @pytest.mark.django_db
@@ -336,3 +338,12 @@ def test_summary_is_built_by_a_real_celery_worker(transactional_db, celery_worke
     workbook = load_workbook(job.file.path)
     assert workbook.sheetnames == SHEETS
     assert table(workbook, "总体情况")[2]["机构数"][2] == 4
+
+
+@pytest.mark.django_db
+def test_overview_leaves_last_year_blank_when_there_was_nothing_to_compare(population):
+    from filings.models import Filing
+
+    Filing.objects.filter(year__year=2024).delete()
+    rows = table(build(reviewer()), "总体情况")[2]
+    assert rows["机构数"][2:] == (2, None, None, None)
