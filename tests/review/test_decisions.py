@@ -292,3 +292,22 @@ def test_city_officer_cannot_grant_extensions(submit, client, year):
     response = client.post(reverse("review:extension", args=[filing.institution_id, year.year]),
                            {"until": until, "reason": "x"})
     assert response.status_code == 403 and not Extension.objects.exists()
+
+
+def test_a_decision_the_current_state_does_not_allow_is_refused_with_a_message(submit, province_reviewer, client):
+    filing = submit(name="长沙甲")
+    filing = filing_services.start_review(filing, actor=province_reviewer)
+    filing = filing_services.approve_filing(filing, actor=province_reviewer, expected_version=filing.version)
+    client.force_login(province_reviewer)
+    response = client.post(reverse("review:approve", args=[filing.pk]), {"version": filing.version})
+    assert response.status_code == 409 and "填报当前为“审核通过”，不能审核通过" in response.content.decode()
+    response = post_return(client, filing)
+    assert response.status_code == 409 and "不能退回更正" in response.content.decode()
+    assert fresh(filing).status == S.APPROVED and fresh(filing).version == filing.version
+
+
+def test_admin_may_look_but_not_decide(submit, client):
+    filing = submit(name="长沙甲")
+    page = open_page(client, factories.AdminFactory(), filing)
+    assert page.status_code == 200 and "系统管理员不作审核决定" in page.content.decode()
+    assert fresh(filing).status == S.SUBMITTED
