@@ -22,10 +22,11 @@ def hit(scope: str, request, *, limit: int, window: int) -> bool:
     key = f"ratelimit:{scope}:{client_address(request)}:{int(time.time() // window)}"
     client = _redis_client(key)
     if client is not None:
-        pipe = client.pipeline(transaction=False)
-        pipe.incr(key)
-        pipe.expire(key, window + 5)
-        count = pipe.execute()[0]
+        # One round trip per request: INCR; the window's first hit also sets the key's expiry.
+        cache_key = cache.make_and_validate_key(key)
+        count = client.incr(cache_key)
+        if count == 1:
+            client.expire(cache_key, window + 5)
     else:
         if cache.add(key, 1, window + 5):
             count = 1

@@ -116,15 +116,18 @@ def complaints_visible_to(user):
     return visible_to(user, Complaint).select_related("institution", "city", "handled_by")
 
 
+LOOKUP_SQL = (
+    "SELECT i.name, c.name, r.year, r.quarter FROM reports_reportnumber r "
+    "JOIN institutions_institution i ON i.id = r.institution_id "
+    "JOIN institutions_region c ON c.id = i.city_id "
+    "WHERE r.number = %s"
+)
+
+
 def lookup_report_number(number: str, institution_hint: str = "", limit: int = 5) -> list[dict]:
     """The public exact lookup: the rows stored under exactly `number` (optionally only of the institution whose full
     name or credit code is `institution_hint`), as institution name, city and quarter. One indexed query."""
-    sql = (
-        "SELECT i.name, c.name, r.year, r.quarter FROM reports_reportnumber r "
-        "JOIN institutions_institution i ON i.id = r.institution_id "
-        "JOIN institutions_region c ON c.id = i.city_id "
-        "WHERE r.number = %s"
-    )
+    sql = LOOKUP_SQL
     params = [number]
     if institution_hint:
         sql += " AND (i.name = %s OR i.credit_code = %s)"
