@@ -178,3 +178,15 @@ def test_filer_home_shows_the_quarter_status(client, filer, make_batch):
     client.force_login(filer)
     page = client.get(reverse("home")).content.decode()
     assert "检验检测报告编号上传情况" in page and PREVIOUS.label in page and "已上传" in page
+
+
+def test_institution_page_shows_the_quarter_status_and_upload_links_to_its_filer(client, two_provinces, make_batch):
+    institution = two_provinces["institutions"]["changsha"]
+    make_batch(institution, PREVIOUS.year, PREVIOUS.quarter, accepted=12, at=PREVIOUS.due_by)
+    url = reverse("institutions:detail", args=[institution.pk])
+    client.force_login(two_provinces["users"]["filer"])
+    page = client.get(url).content.decode()
+    assert 'data-testid="report-upload-status"' in page and "逾期" in page and reverse("reports:tokens") in page
+    client.force_login(two_provinces["users"]["city_officer"])
+    page = client.get(url).content.decode()
+    assert 'data-testid="report-upload-status"' in page and reverse("reports:tokens") not in page
