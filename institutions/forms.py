@@ -140,6 +140,8 @@ class CertificateForm(forms.ModelForm):
             "placeholder": "12位数字",
         })
         self.fields["number"].help_text = "发证机关、级别、领域和主管部门由编号自动识别。"
+        if not self.instance.pk:
+            self.fields["capability_items"].initial = None
 
     def clean_capability_items(self):
         items = self.cleaned_data["capability_items"]

@@ -312,6 +312,8 @@ class _Checker:
             "contact_phone": self.text(outcome, row, "contact_phone", 30),
             "contact_email": self.text(outcome, row, "contact_email", 254),
         }
+        if data["name"] and len(data["name"]) < 4:
+            outcome.add(row.number, "机构名称", "请填写机构的完整名称（与营业执照或法人证书一致）。")
         if data["contact_phone"] and not PHONE.match(data["contact_phone"]):
             outcome.add(row.number, "联系电话", "只能包含数字、空格、“-”、“+”和括号，7至30位。")
         if data["contact_email"]:
