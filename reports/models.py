@@ -93,8 +93,10 @@ class ReportNumberBatch(models.Model):
 
     @property
     def is_stale(self) -> bool:
+        """Running (or still queued) with no progress for STALE_AFTER: its worker died or the queue lost it."""
         last = self.started_at or self.created_at
-        return self.status == self.Status.RUNNING and timezone.now() - last > self.STALE_AFTER
+        unfinished = self.status in (self.Status.RUNNING, self.Status.PENDING)
+        return unfinished and timezone.now() - last > self.STALE_AFTER
 
 
 class ReportNumber(models.Model):

@@ -113,6 +113,24 @@ def start_upload(*, institution, quarter: Quarter, source, name: str, actor=None
     return batch
 
 
+def retry_upload(batch: ReportNumberBatch, *, actor) -> ReportNumberBatch:
+    """Queue again a batch whose worker died (no progress for a long time); its file is still there."""
+    if actor.role != Role.FILER or actor.institution_id != batch.institution_id:
+        raise PermissionDenied("只能重新处理本机构的上传。")
+    with transaction.atomic():
+        batch = ReportNumberBatch.objects.select_for_update().get(pk=batch.pk)
+        if not batch.is_stale:
+            raise UploadRefused("只有已中断的上传可以重新处理。")
+        if not (Path(settings.MEDIA_ROOT) / batch.upload.name).exists():
+            raise UploadRefused("上传的文件已不存在，请重新上传。")
+        batch.status, batch.progress, batch.stage, batch.error = ReportNumberBatch.Status.PENDING, 0, "等待处理", ""
+        batch.save(update_fields=["status", "progress", "stage", "error"])
+        from .tasks import ingest_report_numbers
+
+        transaction.on_commit(lambda: ingest_report_numbers.delay(batch.pk))
+    return batch
+
+
 def live_progress(batch: ReportNumberBatch) -> tuple[int, str]:
     """The progress of a running batch (kept in the cache: the ingest transaction is not visible until it ends)."""
     if batch.status == ReportNumberBatch.Status.RUNNING:

@@ -8,6 +8,7 @@ urlpatterns = [
     path("batches/<int:pk>/", views.batch_detail, name="batch"),
     path("batches/<int:pk>/status/", views.batch_status, name="batch_status"),
     path("batches/<int:pk>/rejects/", views.batch_rejects, name="rejects"),
+    path("batches/<int:pk>/retry/", views.batch_retry, name="batch_retry"),
     path("tokens/", views.tokens, name="tokens"),
     path("tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
     path("missing/", views.missing, name="missing"),

@@ -67,6 +67,18 @@ def batch_detail(request, pk):
     return render(request, "reports/batch_detail.html", {"batch": batch, "progress": progress, "stage": stage})
 
 
+@require_POST
+def batch_retry(request, pk):
+    batch = _batch_for(request, pk)
+    try:
+        services.retry_upload(batch, actor=request.user)
+    except services.UploadRefused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(request, "已重新开始处理。")
+    return redirect("reports:batch", pk=batch.pk)
+
+
 def _batch_json(batch):
     progress, stage = services.live_progress(batch)
     return {

@@ -190,3 +190,24 @@ def test_institution_page_shows_the_quarter_status_and_upload_links_to_its_filer
     client.force_login(two_provinces["users"]["city_officer"])
     page = client.get(url).content.decode()
     assert 'data-testid="report-upload-status"' in page and reverse("reports:tokens") not in page
+
+
+def test_a_stale_batch_can_be_restarted_and_a_fresh_one_cannot(client, filer, monkeypatch, on_commit_immediately):
+    from reports import tasks as report_tasks
+
+    sent = []
+    monkeypatch.setattr(report_tasks.ingest_report_numbers, "delay", lambda pk: sent.append(pk))
+    batch = services.start_upload(institution=filer.institution, quarter=PREVIOUS, source=b"A-1\n", name="n.txt", actor=filer)
+    client.force_login(filer)
+    retry = reverse("reports:batch_retry", args=[batch.pk])
+    assert "只有已中断的上传" in client.post(retry, follow=True).content.decode()
+    ReportNumberBatch.objects.filter(pk=batch.pk).update(
+        status="running", started_at=timezone.now() - datetime.timedelta(hours=1)
+    )
+    assert "重新处理" in client.get(reverse("reports:batch", args=[batch.pk])).content.decode()
+    client.post(retry)
+    batch.refresh_from_db()
+    assert batch.status == "pending" and sent == [batch.pk, batch.pk]
+    services.run_upload(batch.pk)
+    batch.refresh_from_db()
+    assert batch.status == "done" and batch.accepted == 1
