@@ -4,7 +4,8 @@ from dataclasses import dataclass
 
 import django_filters
 from django import forms
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.scoping import visible_to
@@ -66,14 +67,21 @@ def visible_cities(user):
 def institution_list(user, params):
     """The filter (for the form) and the institutions it selects, annotated for the list: no query per row."""
     today = timezone.localdate()
-    valid = Q(cma_certificates__issue_date__lte=today, cma_certificates__expiry_date__gte=today)
+    valid = CmaCertificate.objects.filter(institution=OuterRef("pk"), issue_date__lte=today, expiry_date__gte=today)
+    # Correlated counts (not JOIN + GROUP BY): PostgreSQL computes them only for the page's rows, and the
+    # paginator's COUNT leaves them out.
     queryset = visible_to(user, Institution).select_related("city").annotate(
-        national_count=Count("cma_certificates", filter=valid & Q(cma_certificates__level=CertificateLevel.NATIONAL), distinct=True),
-        provincial_count=Count("cma_certificates", filter=valid & Q(cma_certificates__level=CertificateLevel.PROVINCIAL), distinct=True),
-        site_count=Count("sites", distinct=True),
+        national_count=_count(valid.filter(level=CertificateLevel.NATIONAL)),
+        provincial_count=_count(valid.filter(level=CertificateLevel.PROVINCIAL)),
+        site_count=_count(Site.objects.filter(institution=OuterRef("pk"))),
     )
     institution_filter = InstitutionFilter(params, queryset=queryset, user=user)
     return institution_filter, institution_filter.qs.order_by("city__code", "name", "pk")
+
+
+def _count(queryset):
+    counted = queryset.order_by().values("institution").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
 def profile(user, pk):

@@ -74,10 +74,28 @@ def choose_reviewing_authority(institution, *, actor, authority: str) -> Institu
     return institution
 
 
+class StaleEdit(Exception):
+    """Someone saved the institution after this form was opened; the message is for the user."""
+
+
+def version_of(institution) -> str:
+    """The token a form carries so that two tabs cannot silently overwrite each other."""
+    return institution.updated_at.isoformat()
+
+
+def _lock(institution, version):
+    current = Institution.objects.select_for_update().get(pk=institution.pk)
+    if version is not None and version != version_of(current):
+        when = timezone.localtime(current.updated_at)
+        raise StaleEdit(f"本机构信息已于 {when:%Y-%m-%d %H:%M} 被他人修改，您的修改未保存；请刷新页面后重新填写。")
+    return current
+
+
 @transaction.atomic
-def save_profile(form, *, actor) -> Institution:
+def save_profile(form, *, actor, version=None) -> Institution:
     """Save the profile form (already valid) of an institution the actor may edit."""
     require_edit(actor, form.instance)
+    _lock(form.instance, version)
     institution = form.save(commit=False)
     institution._history_user = actor
     institution.save()
@@ -86,10 +104,13 @@ def save_profile(form, *, actor) -> Institution:
 
 
 @transaction.atomic
-def save_related(formset, *, actor) -> None:
+def save_related(formset, *, actor, version=None) -> None:
     """Save a valid inline formset (sites, certificates, other qualifications), then re-derive the authority."""
     institution = formset.instance
     require_edit(actor, institution)
+    _lock(institution, version)
+    # A new version for every change to the entity, without a history row of its own.
+    Institution.objects.filter(pk=institution.pk).update(updated_at=timezone.now())
     for obj in formset.save(commit=False):
         obj._history_user = actor
         obj.save()

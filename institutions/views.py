@@ -64,13 +64,19 @@ def my_institution(request):
 def edit_profile(request, pk):
     institution = services.institution_for_editing(request.user, pk)
     form = ProfileForm(request.POST or None, instance=institution)
+    version = request.POST.get("version") or services.version_of(institution)
     if request.method == "POST":
         if form.is_valid():
-            services.save_profile(form, actor=request.user)
-            messages.success(request, "机构基本信息已保存。")
-            return redirect("institutions:detail", pk)
-        messages.error(request, "有填写错误，请按提示修改；本次修改尚未保存。")
-    return render(request, "institutions/edit_profile.html", {"institution": institution, "form": form})
+            try:
+                services.save_profile(form, actor=request.user, version=version)
+            except services.StaleEdit as stale:
+                messages.error(request, str(stale))
+            else:
+                messages.success(request, "机构基本信息已保存。")
+                return redirect("institutions:detail", pk)
+        else:
+            messages.error(request, "有填写错误，请按提示修改；本次修改尚未保存。")
+    return render(request, "institutions/edit_profile.html", {"institution": institution, "form": form, "version": version})
 
 
 def edit_section(request, pk, section):
@@ -79,14 +85,20 @@ def edit_section(request, pk, section):
     institution = services.institution_for_editing(request.user, pk)
     title, formset_class = SECTIONS[section]
     formset = formset_class(request.POST or None, instance=institution, prefix=section)
+    version = request.POST.get("version") or services.version_of(institution)
     if request.method == "POST":
         if formset.is_valid():
-            services.save_related(formset, actor=request.user)
-            messages.success(request, f"{title}已保存。")
-            return redirect("institutions:detail", pk)
-        messages.error(request, "有填写错误，请按提示修改；本次修改尚未保存。")
+            try:
+                services.save_related(formset, actor=request.user, version=version)
+            except services.StaleEdit as stale:
+                messages.error(request, str(stale))
+            else:
+                messages.success(request, f"{title}已保存。")
+                return redirect("institutions:detail", pk)
+        else:
+            messages.error(request, "有填写错误，请按提示修改；本次修改尚未保存。")
     return render(request, "institutions/edit_section.html", {
-        "institution": institution, "formset": formset, "title": title, "section": section,
+        "institution": institution, "formset": formset, "title": title, "section": section, "version": version,
     })
 
 

@@ -38,6 +38,8 @@ def test_filters_by_city_nature_field_authority_and_level(admin_client):
     assert names(admin_client.get(url, {"level": "provincial"})) == {a.name, b.name}
     assert names(admin_client.get(url, {"level": "national"})) == {b.name}
     assert names(admin_client.get(url, {"level": "both"})) == {b.name}
+    shown = admin_client.get(url, {"level": "both"}).context["page"][0]
+    assert (shown.national_count, shown.provincial_count, shown.site_count) == (1, 1, 0)
 
 
 def test_search_by_part_of_the_name_or_the_whole_code(admin_client):

@@ -222,3 +222,17 @@ def test_the_profile_page_issues_the_same_number_of_queries_for_few_or_many_rows
     add_rows(6)
     add_rows(2)
     assert count_queries() == few
+
+
+def test_a_form_opened_before_someone_else_saved_does_not_overwrite_their_change(client, two_provinces):
+    institution = two_provinces["institutions"]["changsha"]
+    client.force_login(two_provinces["users"]["filer"])
+    stale_version = client.get(reverse("institutions:edit", args=[institution.pk])).context["version"]
+    # Meanwhile, in another tab, a site is added.
+    site = {"address": "湖南省长沙市雨花区环保中路8号"}
+    assert client.post(reverse("institutions:edit_section", args=[institution.pk, "sites"]),
+                       formset_post("sites", [site])).status_code == 302
+    response = client.post(reverse("institutions:edit", args=[institution.pk]),
+                           {**profile_data(legal_representative="赵强"), "version": stale_version})
+    assert response.status_code == 200 and "被他人修改" in response.text
+    assert Institution.objects.get(pk=institution.pk).legal_representative == ""
