@@ -11,7 +11,8 @@ SKIP = {"id", "filing", "centre", "document"}
 
 def _plain(value):
     if isinstance(value, Decimal):
-        return str(value.normalize()) if value == value.to_integral() else str(value)
+        # Fixed-point, as people write it: "2600" and "860.50", never "2.6E+3".
+        return format(value.quantize(1), "f") if value == value.to_integral() else str(value)
     return value
 
 

@@ -51,21 +51,10 @@ def _number(value):
     return number if number.is_finite() else None
 
 
-def plain(value):
-    """A number as written by people: snapshots may hold Decimal strings like "2.6E+3" (from normalize())."""
-    if isinstance(value, str) and "E" in value.upper():
-        try:
-            number = Decimal(value)
-        except InvalidOperation:
-            return value
-        return format(number, "f")
-    return value
-
-
 def _preview(value) -> str:
     if value is None or value == "":
         return "（空）"
-    text = str(plain(value))
+    text = str(value)
     return text if len(text) <= TEXT_PREVIEW else f"{text[:TEXT_PREVIEW]}……（共{len(text)}字）"
 
 

@@ -1,11 +1,12 @@
 """Every transition of the filing state machine, allowed and refused, by role; history and snapshots."""
 import datetime
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from filings import services, workflow
+from filings import services, snapshots, workflow
 from filings.models import Filing, FilingSnapshot, FilingTransition
 from filings.workflow import TransitionRefused
 from institutions.models import ReviewingAuthority
@@ -169,3 +170,11 @@ def test_snapshots_are_immutable(filing, filer):
     stored = FilingSnapshot.objects.get(pk=snapshot.pk)
     assert stored.fingerprint == FilingSnapshot.fingerprint_of(stored.data)
     assert next(i for i in stored.data["statistics"] if i["name"] == "revenue")["value"] == "860.50"
+
+
+def test_snapshot_numbers_are_written_in_fixed_point(filing, filer):
+    filing.statistics.lab_area = Decimal("2600.00")
+    filing.statistics.revenue = Decimal("860.50")
+    filing.statistics.save()
+    values = snapshots.values(submitted(filing, filer).snapshots.get().data["statistics"])
+    assert (values["lab_area"], values["revenue"], values["staff_total"]) == ("2600", "860.50", 50)
