@@ -39,12 +39,20 @@ def hit(scope: str, request, *, limit: int, window: int) -> bool:
     return count <= limit
 
 
+# Django's Redis backend builds a new client object (copying ~170 response callbacks) on every call; keep one per
+# backend instance (the backend is kept in the value so that its id is never reused).
+_clients: dict[int, tuple] = {}
+
+
 def _redis_client(key):
     backend = getattr(cache, "_cache", None)
     get_client = getattr(backend, "get_client", None)
     if get_client is None or not hasattr(cache, "make_and_validate_key"):
         return None
-    return get_client(cache.make_and_validate_key(key), write=True)
+    entry = _clients.get(id(backend))
+    if entry is None:
+        entry = _clients[id(backend)] = (backend, get_client(write=True))
+    return entry[1]
 
 
 def valid_address(text: str) -> str | None:
