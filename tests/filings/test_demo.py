@@ -59,3 +59,14 @@ def test_demo_filer_starts_this_years_filing_themselves(seeded):
 
     filer = User.objects.get(username="filer")
     assert not Filing.objects.filter(institution=filer.institution, year__year=2023).exists()
+
+
+def test_demo_review_data_field_comments_and_chasing_log(seeded):
+    from review.models import ChasingRecord, FieldComment
+
+    returned = Filing.objects.filter(year__year=2023, status=S.RETURNED)
+    assert set(FieldComment.objects.values_list("filing", flat=True)) == set(returned.values_list("pk", flat=True))
+    records = ChasingRecord.objects.select_related("recorded_by__region", "institution__city")
+    assert records.exists()
+    assert all(r.recorded_by.region == r.institution.city for r in records)
+    assert not records.filter(institution__filings__year__year=2023, institution__filings__status=S.APPROVED).exists()

@@ -9,6 +9,7 @@ from filings.demo import seed_filings
 from institutions.demo import seed_registry
 from institutions.models import Institution
 from reports.demo import seed_report_numbers
+from review.demo import seed_review
 
 
 class Command(BaseCommand):
@@ -35,7 +36,7 @@ class Command(BaseCommand):
             created = seed_registry(rng, institutions)
             create_demo_accounts()
             # Each app adds its own demo data, in this order, from the same random stream (deterministic per seed).
-            summaries = [seed_filings(rng, created), seed_report_numbers(rng, created)]
+            summaries = [seed_filings(rng, created), seed_review(rng, created), seed_report_numbers(rng, created)]
         self.stdout.write(self.style.SUCCESS(f"已生成 {institutions} 家机构和 {len(DEMO_ACCOUNTS)} 个演示账号。"))
         for summary in filter(None, summaries):
             self.stdout.write(f"  {summary}")
