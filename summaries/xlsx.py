@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -42,6 +43,8 @@ class SheetWriter:
         # One styled cell per numeric column, reused row after row: a write-only sheet writes each row out as it is
         # appended, so the cell is free again by the next row (and no style lookup is repeated per cell).
         self._cells = [self._number_cell(column.number_format) for column in columns]
+        self._plain = Cell(self.sheet)
+        self.sheet._values_to_row = self._values_to_row
 
     def _styled(self, value, bold=False, italic=False, fill=False):
         cell = WriteOnlyCell(self.sheet, value=value)
@@ -54,9 +57,26 @@ class SheetWriter:
     def _number_cell(self, number_format):
         if not number_format:
             return None
-        cell = WriteOnlyCell(self.sheet)
+        cell = _ColumnCell(self.sheet)
         cell.number_format = number_format
         return cell
+
+    def _values_to_row(self, values, row_idx):
+        """Replaces openpyxl's WriteOnlyWorksheet._values_to_row (openpyxl 3.1) for this sheet: the same cells, without
+        its per-cell exception and fresh cell for every styled value, which made formatted rows twice as slow to
+        write. The row is written out cell by cell as this generator yields, so reusing a cell object is safe."""
+        plain = self._plain
+        for column, value in enumerate(values, 1):
+            if value is None:
+                continue
+            if isinstance(value, Cell):
+                cell = value
+            else:
+                cell = plain
+                cell.value = value
+            cell.column = column
+            cell.row = row_idx
+            yield cell
 
     def append(self, values, *, bold=False, number_format=None):
         """Append one row. Numbers go into their column's number format (or `number_format`, for a row whose numbers
@@ -102,6 +122,20 @@ class SheetWriter:
                 cell.number_format = column.number_format
         cell.font = Font(bold=True)
         return cell
+
+
+class _ColumnCell(Cell):
+    """A cell whose style is set once and never changes: its style id is looked up once, not for every row."""
+
+    __slots__ = ("_style_id",)
+
+    @property
+    def style_id(self):
+        try:
+            return self._style_id
+        except AttributeError:
+            self._style_id = Cell.style_id.fget(self)
+            return self._style_id
 
 
 def text_cell(sheet, value: str) -> WriteOnlyCell:
