@@ -47,7 +47,10 @@ class SheetWriter:
         self.sheet._values_to_row = self._values_to_row
 
     def _styled(self, value, bold=False, italic=False, fill=False):
-        cell = WriteOnlyCell(self.sheet, value=value)
+        if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+            cell = text_cell(self.sheet, value)  # a note naming a region, say, is text too
+        else:
+            cell = WriteOnlyCell(self.sheet, value=value)
         cell.font = Font(bold=bold, italic=italic)
         if fill:
             cell.fill = PatternFill("solid", fgColor="DDEBF7")

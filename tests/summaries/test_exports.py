@@ -277,3 +277,15 @@ def test_export_runs_on_a_real_celery_worker(transactional_db, celery_worker_pro
     assert job.status == "done", job.error
     assert "pending" in seen or "running" in seen  # it went through the broker, not in-process
     assert len(_rows(job)) == 3
+
+
+@pytest.mark.django_db
+def test_a_note_naming_a_formula_like_region_stays_text(two_provinces, media):
+    city = factories.CityFactory(code="429900", name="=1+2市")
+    factories.InstitutionFactory(name="+甲检测", city=city)
+    job = services.start_export(actor=two_provinces["users"]["admin"], kind="register", region=city)
+    job.refresh_from_db()
+    sheet = load_workbook(job.file.path)["机构名录"]
+    note, name = sheet["A1"], sheet["A3"]
+    assert note.value.startswith("=1+2市") and note.data_type == "s" and note.quotePrefix
+    assert name.value == "+甲检测" and name.data_type == "s" and name.quotePrefix
