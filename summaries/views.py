@@ -50,7 +50,9 @@ def _require_exporter(user):
 
 def export_list(request):
     _require_exporter(request.user)
-    form = ExportForm(request.POST or None, user=request.user)
+    # The dashboard links here with its region, year and counting rule, to export the same figures as a workbook.
+    initial = {key: request.GET[key] for key in ("kind", "region", "year", "include_submitted") if key in request.GET}
+    form = ExportForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             job = services.start_export(

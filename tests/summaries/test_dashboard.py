@@ -129,3 +129,15 @@ def test_dashboard_serves_echarts_locally(client, population):
     client.force_login(factories.AdminFactory())
     body = client.get(reverse("summaries:dashboard")).content.decode()
     assert "/static/vendor/echarts/echarts.min.js" in body and "cdn" not in body.lower()
+
+
+@pytest.mark.django_db
+def test_dashboard_links_to_the_export_of_the_same_figures(client, population):
+    client.force_login(factories.ProvincialReviewerFactory())
+    response = client.get(reverse("summaries:dashboard"), {"year": 2025, "include_submitted": "1"})
+    region = factories.region("430000")
+    link = f'{reverse("summaries:exports")}?kind=summary&amp;region={region.pk}&amp;year=2025&amp;include_submitted=1'
+    assert link in response.content.decode()
+    form = client.get(link.replace("&amp;", "&")).context["form"]
+    assert (form["kind"].value(), str(form["region"].value()), str(form["year"].value())) == ("summary", str(region.pk), "2025")
+    assert form["include_submitted"].value()

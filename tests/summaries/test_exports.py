@@ -289,3 +289,24 @@ def test_a_note_naming_a_formula_like_region_stays_text(two_provinces, media):
     note, name = sheet["A1"], sheet["A3"]
     assert note.value.startswith("=1+2市") and note.data_type == "s" and note.quotePrefix
     assert name.value == "+甲检测" and name.data_type == "s" and name.quotePrefix
+
+
+@pytest.mark.django_db
+def test_export_list_issues_the_same_queries_whatever_the_number_of_exports(client, two_provinces):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    officer = two_provinces["users"]["city_officer"]
+    factories.ReportingYearFactory(year=2025)
+    client.force_login(officer)
+
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("summaries:exports")).status_code == 200
+        return len(queries)
+
+    factories.ExportJobFactory(created_by=officer)
+    few = count()
+    for status in ("running", "done", "failed", "expired", "pending"):
+        factories.ExportJobFactory(created_by=officer, status=status, kind="summary", params={"year": 2025})
+    assert count() == few
