@@ -94,19 +94,23 @@ class Indicator:
     unit: str
     decimal: bool = False
 
-    def aggregate(self, condition: Q | None = None):
-        """The database aggregate of this indicator over counted filings (optionally only those matching)."""
+    def aggregate(self, condition: Q | None = None, path: str = ""):
+        """The database aggregate of this indicator over counted filings (optionally only those matching
+        `condition`). `path` leads from the queryset's model to the filing: "" on Filing, "filings__" on
+        Institution (then `condition` must select the counted filings)."""
         from filings.models import FilingStatistics
 
-        if self.key == "institutions":
-            return Count("pk", filter=condition)
         if self.key == "above_scale":
-            rule = Q(statistics__revenue__gte=FilingStatistics.ABOVE_SCALE_REVENUE)
-            return Count("pk", filter=rule & condition if condition else rule)
-        if self.key == "small_micro":
-            rule = Q(statistics__staff_total__lt=FilingStatistics.SMALL_MICRO_STAFF)
-            return Count("pk", filter=rule & condition if condition else rule)
-        return Sum(f"statistics__{self.key}", filter=condition)
+            rule = Q(**{f"{path}statistics__revenue__gte": FilingStatistics.ABOVE_SCALE_REVENUE})
+        elif self.key == "small_micro":
+            rule = Q(**{f"{path}statistics__staff_total__lt": FilingStatistics.SMALL_MICRO_STAFF})
+        elif self.key == "institutions":
+            rule = None
+        else:
+            return Sum(f"{path}statistics__{self.key}", filter=condition)
+        if rule is not None and condition is not None:
+            rule &= condition
+        return Count(f"{path}pk", filter=rule if rule is not None else condition)
 
 
 INDICATORS = [
@@ -201,17 +205,15 @@ def _breakdown_annotations():
 
 
 def breakdown_by_city(institutions, year: int, *, include_submitted: bool) -> list[dict]:
-    """[{code, label, <indicator>…}] per city with counted filings, in city-code order; one grouped query."""
+    """[{code, label, <indicator>…}] for every city with institutions in scope (the same cities as the 填报进度
+    table; zeros where none counts), in city-code order; one grouped query."""
+    counted = Q(filings__year__year=year, filings__status__in=counted_statuses(include_submitted))
     rows = (
-        counted_filings(institutions, year, include_submitted=include_submitted)
-        .values("institution__city__code", "institution__city__name")
-        .annotate(**_breakdown_annotations())
-        .order_by("institution__city__code")
+        institutions.values("city__code", "city__name")
+        .annotate(**{key: INDICATOR_BY_KEY[key].aggregate(counted, path="filings__") for key in BREAKDOWN_KEYS})
+        .order_by("city__code")
     )
-    return [
-        {"code": row["institution__city__code"], "label": row["institution__city__name"], **_clean(row, BREAKDOWN_KEYS)}
-        for row in rows
-    ]
+    return [{"code": row["city__code"], "label": row["city__name"], **_clean(row, BREAKDOWN_KEYS)} for row in rows]
 
 
 def breakdown_by_choice(institutions, year: int, field: str, *, include_submitted: bool) -> list[dict]:

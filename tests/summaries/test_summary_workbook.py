@@ -347,3 +347,13 @@ def test_overview_leaves_last_year_blank_when_there_was_nothing_to_compare(popul
     Filing.objects.filter(year__year=2024).delete()
     rows = table(build(reviewer()), "总体情况")[2]
     assert rows["机构数"][2:] == (2, None, None, None)
+
+
+@pytest.mark.django_db
+def test_a_city_with_nothing_counted_is_listed_with_zeros(population):
+    xiangtan = factories.InstitutionFactory(city=factories.region("430300"))
+    factories.make_filing(xiangtan, year=factories.ReportingYearFactory(year=2025), status="draft")
+    rows = table(build(reviewer()), "按市州")[2]
+    assert list(rows) == ["长沙市", "株洲市", "湘潭市", "合计"]
+    assert rows["湘潭市"][1:] == (0,) * 8
+    assert rows["合计"][1] == 2
