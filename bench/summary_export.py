@@ -22,6 +22,7 @@ Targets: ratio ≤ 1.5, peak memory < 400 MB.
 import argparse
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -251,7 +252,7 @@ def main():
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database afterwards")
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)  # the child process
     args = parser.parse_args()
-    media = ROOT / "var" / "bench-media"
+    media = ROOT / "var" / "bench-summary-export"
     media.mkdir(parents=True, exist_ok=True)
 
     if args.measure:
@@ -284,6 +285,7 @@ def main():
     project, baseline, peak_mb, cpu_ratio = map(float, child.stdout.strip().splitlines()[-1].split()[1:])
     if not args.keep:
         recreate_database(url)  # leave an empty database, not 100,000 filings
+        shutil.rmtree(media, ignore_errors=True)  # and no workbooks
     ratio = project / baseline
     print(f"targets: ratio <= 1.5 ({'met' if ratio <= 1.5 else 'NOT met'}), "
           f"peak < 400 MB ({'met' if peak_mb < 400 else 'NOT met'})")
