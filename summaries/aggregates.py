@@ -226,7 +226,9 @@ def breakdown_by_choice(institutions, year: int, field: str, *, include_submitte
         .order_by()
     )
     found = {row[f"institution__{field}"]: _clean(row, BREAKDOWN_KEYS) for row in rows}
-    return [{"code": value, "label": label, **found.get(value, _empty(BREAKDOWN_KEYS))} for value, label in labels.items()]
+    return [
+        {"code": value, "label": label, **found.get(value, _empty(BREAKDOWN_KEYS))} for value, label in labels.items()
+    ]
 
 
 NO_FIELD_LABEL = "未勾选专业领域"

@@ -91,7 +91,8 @@ def _detail_columns():
     ]
     for field in statistics_fields():
         number_format = DECIMAL if field.get_internal_type() == "DecimalField" else INTEGER
-        columns.append(Column(str(field.verbose_name), max(12, min(24, len(str(field.verbose_name)) * 2)), number_format))
+        header = str(field.verbose_name)
+        columns.append(Column(header, max(12, min(24, len(header) * 2)), number_format))
     return columns
 
 
@@ -245,7 +246,9 @@ def _write_progress(workbook, institutions, reporting_year, scope):
 
     def rates(row):
         handed_in = row["submitted"] + row["in_review"] + row["returned"] + row["approved"]
-        return [handed_in / row["total"] if row["total"] else None, row["approved"] / row["total"] if row["total"] else None]
+        if not row["total"]:
+            return [None, None]
+        return [handed_in / row["total"], row["approved"] / row["total"]]
 
     for row in rows:
         sheet.append([row["city"], row["total"], *(row[state] for state in states), *rates(row)])

@@ -86,7 +86,8 @@ class SheetWriter:
         differ from the column's, e.g. counts in a column of amounts); text that looks like a formula is kept as
         text. `bold` marks a totals row."""
         if number_format:
-            self.sheet.append([self._formatted(value, column, number_format) for value, column in zip(values, self.columns)])
+            cells = [self._formatted(value, column, number_format) for value, column in zip(values, self.columns)]
+            self.sheet.append(cells)
             return
         if bold:
             self.sheet.append([self._bold(value, column) for value, column in zip(values, self.columns)])
