@@ -44,20 +44,19 @@ class TokenForm(forms.Form):
     )
 
 
-class VerifyForm(forms.Form):
-    number = forms.CharField(label="报告编号", max_length=200, help_text="请输入报告上印制的完整编号（精确匹配）。")
-    institution = forms.CharField(
-        label="出具机构（可选）", max_length=200, required=False, help_text="机构全称或统一社会信用代码，可缩小查询范围。"
-    )
-
-    def clean_number(self):
-        number = self.cleaned_data["number"].strip()
-        if len(number) > MAX_LENGTH:
-            raise forms.ValidationError(f"报告编号不超过 {MAX_LENGTH} 个字符，请核对。")
-        accepted, reason = check_number(number)
-        if accepted is None:
-            raise forms.ValidationError(f"报告编号格式不正确：{reason}。")
-        return accepted
+def verify_input_error(number: str, institution: str) -> str:
+    """The message for a public lookup's bad input, or "" (a plain function, not a Form: the page is the busiest of
+    the system and a Form's per-request field copies cost more than its lookup)."""
+    if not number:
+        return "请输入报告编号。"
+    if len(number) > MAX_LENGTH:
+        return f"报告编号不超过 {MAX_LENGTH} 个字符，请核对。"
+    accepted, reason = check_number(number)
+    if accepted is None:
+        return f"报告编号格式不正确：{reason}。"
+    if len(institution) > 200:
+        return "机构名称或统一社会信用代码过长，请核对。"
+    return ""
 
 
 class ComplaintForm(forms.Form):

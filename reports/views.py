@@ -18,7 +18,9 @@ from accounts.scoping import visible_to
 from institutions.models import Institution
 
 from . import ratelimit, selectors, services
-from .forms import ComplaintForm, HandleComplaintForm, MissingQuarterForm, TokenForm, UploadForm, VerifyForm
+from .forms import (
+    ComplaintForm, HandleComplaintForm, MissingQuarterForm, TokenForm, UploadForm, verify_input_error,
+)
 from .ingest import MAX_LENGTH
 from .models import ApiToken, Complaint
 from .quarters import Quarter, recent_quarters
@@ -254,17 +256,14 @@ def verify(request):
     context = {"number": "", "institution": "", "complain_url": _complain_url()}
     status = 200
     if "number" in request.GET:
-        form = VerifyForm(request.GET)
-        context["searched"] = True
-        context["number"] = request.GET.get("number", "")[:200].strip()
-        context["institution"] = request.GET.get("institution", "")[:200].strip()
+        number, institution = request.GET.get("number", "").strip(), request.GET.get("institution", "").strip()
+        context.update(searched=True, number=number[:200], institution=institution[:200])
         if not ratelimit.hit("verify", request, limit=settings.REPORTS_VERIFY_PER_MINUTE, window=60):
             context["rate_limited"], status = True, 429
-        elif form.is_valid():
-            context["number"], context["institution"] = form.cleaned_data["number"], form.cleaned_data["institution"].strip()
-            context["results"] = selectors.lookup_report_number(context["number"], context["institution"])
+        elif error := verify_input_error(number, institution):
+            context["number_error"] = error
         else:
-            context["number_error"] = next(error for errors in form.errors.values() for error in errors)
+            context["results"] = selectors.lookup_report_number(number, institution)
     before, after = _public_shell("报告编号查询")
     body = render_to_string("reports/_verify_body.html", context)
     return HttpResponse(before + body + after, status=status)

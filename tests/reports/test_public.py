@@ -144,3 +144,11 @@ def test_complaint_list_issues_a_fixed_number_of_queries(client, two_provinces, 
         client.logout()
     client.force_login(officer)
     assert Complaint.objects.count() == 7 and count() == few
+
+
+@pytest.mark.parametrize("number, institution, message", [
+    ("", "", "请输入报告编号"), ("X" * 65, "", "不超过 64 个字符"), ("CS-1", "甲" * 201, "过长"),
+])
+def test_bad_lookup_input_gets_a_message(client, stored, number, institution, message):
+    page = verify(client, number, institution).content.decode()
+    assert message in page and "verify-found" not in page and "verify-not-found" not in page
