@@ -12,10 +12,11 @@ What it does
    only the SSL redirect is off and static files are served without a manifest), the Redis cache of REDIS_URL and a
    verification rate limit too high to be reached (the limiter still runs on every request).
 3. Drives with `wrk` (2 threads, 32 connections, loopback), after a 5 s warm-up each: the baseline view
-   (`/bench/raw-lookup/?number=…`: the one indexed lookup through a raw cursor, tiny JSON) and the public verification
-   page (`/reports/verify/?number=…`, the full HTML page), each for `--seconds` (default 30). Numbers are drawn at
-   random, nine in ten of them stored.
-Prints requests per second and p50/p99 latency of both. Last line: `ratio=… p99_ratio=… p50_ms=… p99_ms=…` (ratio =
+   (`/reports/bench-raw-lookup/?number=…`: the one indexed lookup through a raw cursor, tiny JSON) and the public verification
+   page (`/reports/verify/?number=…`, the full HTML page), each for `--seconds` (default 30) in `--rounds` interleaved
+   slices (default 3 × 10 s: baseline, page, baseline, page, …, so that both see the same background load on a shared
+   machine). Numbers are drawn at random, nine in ten of them stored.
+Prints requests per second and p50/p99 latency of both (means over the slices). Last line: `ratio=… p99_ratio=… p50_ms=… p99_ms=…` (ratio =
 verification throughput / baseline throughput; p99_ratio = verification p99 / baseline p99).
 Target: ratio ≥ 0.8, p99_ratio ≤ 1.5.
 """
@@ -179,6 +180,7 @@ def main():
     parser.add_argument("--numbers", type=int, default=10_000_000)
     parser.add_argument("--seconds", type=int, default=30)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved slices per endpoint (default 3 × 10 s)")
     parser.add_argument("--reuse", action="store_true", help="keep the database of a previous run (skip loading)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -209,15 +211,26 @@ def main():
             ).read().decode()
             if 'data-testid="verify-found"' not in sample:
                 raise SystemExit("the verification page did not find a stored number")
-            targets = [("baseline (raw cursor, JSON)", "/bench/raw-lookup/?number="),
+            targets = [("baseline (raw cursor, JSON)", "/reports/bench-raw-lookup/?number="),
                        ("verification page (HTML)", "/reports/verify/?number=")]
-            results = {}
             for label, prefix in targets:
                 run_wrk(port, prefix, args.numbers, 5, tmp)  # warm-up
-                results[label] = result = run_wrk(port, prefix, args.numbers, args.seconds, tmp)
+            # Interleaved slices, so that both endpoints see the same background load on a shared machine.
+            slices = {label: [] for label, _ in targets}
+            for _ in range(args.rounds):
+                for label, prefix in targets:
+                    slices[label].append(run_wrk(port, prefix, args.numbers, args.seconds // args.rounds, tmp))
+            results = {}
+            for label, runs in slices.items():
+                results[label] = result = {
+                    key: sum(run[key] for run in runs) / len(runs) for key in ("rps", "p50", "p99")
+                }
+                result["non_2xx"] = sum(run["non_2xx"] for run in runs)
+                result["errors"] = "; ".join(run["errors"] for run in runs if run["errors"])
                 print(f"{label:30s} {result['rps']:8.0f} req/s  p50 {result['p50']:6.1f} ms  p99 {result['p99']:6.1f} ms"
                       f"{'  non-2xx: %d' % result['non_2xx'] if result['non_2xx'] else ''}"
-                      f"{'  ' + result['errors'] if result['errors'] else ''}", flush=True)
+                      f"{'  ' + result['errors'] if result['errors'] else ''}"
+                      f"   (slices: {', '.join('%.0f' % run['rps'] for run in runs)} req/s)", flush=True)
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)

@@ -4,6 +4,9 @@ from . import api, views
 
 app_name = "reports"
 urlpatterns = [
+    # Public: no login. First, so that the busiest page resolves quickly.
+    path("verify/", views.verify, name="verify"),
+    path("verify/complain/", views.complain, name="complain"),
     path("upload/", views.upload, name="upload"),
     path("batches/<int:pk>/", views.batch_detail, name="batch"),
     path("batches/<int:pk>/status/", views.batch_status, name="batch_status"),
@@ -15,9 +18,6 @@ urlpatterns = [
     path("missing/remind/", views.remind, name="remind"),
     path("complaints/", views.complaints, name="complaints"),
     path("complaints/<int:pk>/", views.complaint_detail, name="complaint"),
-    # Public: no login.
-    path("verify/", views.verify, name="verify"),
-    path("verify/complain/", views.complain, name="complain"),
     # LIMS API: token authentication.
     path("api/v1/numbers/", api.upload_numbers, name="api_upload"),
     path("api/v1/batches/<int:pk>/", api.batch_status, name="api_batch"),
