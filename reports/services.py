@@ -124,7 +124,8 @@ def retry_upload(batch: ReportNumberBatch, *, actor) -> ReportNumberBatch:
         if not (Path(settings.MEDIA_ROOT) / batch.upload.name).exists():
             raise UploadRefused("上传的文件已不存在，请重新上传。")
         batch.status, batch.progress, batch.stage, batch.error = ReportNumberBatch.Status.PENDING, 0, "等待处理", ""
-        batch.save(update_fields=["status", "progress", "stage", "error"])
+        batch.started_at = timezone.now()  # counts as the last sign of life, so it is not stale again at once
+        batch.save(update_fields=["status", "progress", "stage", "error", "started_at"])
         from .tasks import ingest_report_numbers
 
         transaction.on_commit(lambda: ingest_report_numbers.delay(batch.pk))
@@ -277,6 +278,10 @@ def ingest_file(batch: ReportNumberBatch, path: Path, *, portable: bool | None =
                 with connection.cursor() as cursor:
                     # Uploads of one institution take turns, so that each one's counts are exact.
                     cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [7001, batch.institution_id])
+            if ReportNumberBatch.objects.filter(pk=batch.pk, status=ReportNumberBatch.Status.DONE).exists():
+                # A redelivered task whose first run finished meanwhile: keep that run's counts.
+                rejects.discard()
+                return ReportNumberBatch.objects.get(pk=batch.pk)
             numbers = _Numbers(records, rejects)
             if portable:
                 counts = _store_portable(batch, numbers)

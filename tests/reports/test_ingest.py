@@ -130,3 +130,11 @@ def test_xlsx_upload_goes_through_the_same_path(tmp_path, new_batch, institution
     workbook.save(path)
     batch = services.ingest_file(new_batch(), path)
     assert (batch.accepted, batch.duplicate_in_file, batch.encoding) == (2, 1, "XLSX")
+
+
+def test_a_second_run_of_a_finished_batch_keeps_the_first_runs_counts(tmp_path, new_batch):
+    path = write(tmp_path, "A-1\nA-2\n")
+    batch = new_batch()
+    services.ingest_file(batch, path)
+    again = services.ingest_file(batch, path)
+    assert (again.accepted, again.duplicate_existing) == (2, 0)
