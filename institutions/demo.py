@@ -46,14 +46,16 @@ def credit_code(rng: random.Random, prefix: str, city_code: str) -> str:
     return body + uscc.calc_check_digit(body)
 
 
-def institution_name(rng: random.Random, prefix: str, city: Region) -> str:
+def institution_name(rng: random.Random, prefix: str, city: Region, crowded: bool = False) -> str:
+    """A plausible name; `crowded` (the plain names are used up, at national scale) mixes two brands' characters."""
     city_short = city.name.removesuffix("市").removesuffix("土家族苗族自治州")
     if prefix == "12":
         place = f"{city_short}市" if city.name.endswith("市") else "湘西州"
         return f"{place}{rng.choice(DISTRICTS)}{rng.choice(PUBLIC_KINDS)}"
     middle, suffix = rng.choice(ENTERPRISE_KINDS)
     place = rng.choice(["湖南", city_short, city_short])
-    return f"{place}{rng.choice(BRANDS)}{middle}{suffix}"
+    brand = rng.choice(BRANDS)[0] + rng.choice(BRANDS)[1] if crowded else rng.choice(BRANDS)
+    return f"{place}{brand}{middle}{suffix}"
 
 
 def generate_institutions(rng: random.Random, count: int) -> list[Institution]:
@@ -62,12 +64,20 @@ def generate_institutions(rng: random.Random, count: int) -> list[Institution]:
     weights = [CITY_WEIGHTS[code] for code in city_codes]
     prefixes, prefix_weights = zip(*CODE_PREFIXES)
     names, codes, institutions = set(), set(), []
+    misses = 0
     while len(institutions) < count:
         city = cities[rng.choices(city_codes, weights)[0]]
         prefix = rng.choices(prefixes, prefix_weights)[0]
-        name, code = institution_name(rng, prefix, city), credit_code(rng, prefix, city.code)
+        crowded = misses > 20
+        if crowded and prefix == "12":
+            prefix = "91"  # public-institution names are few; beyond them the register grows with enterprises
+        name, code = institution_name(rng, prefix, city, crowded), credit_code(rng, prefix, city.code)
         if name in names or code in codes:
+            misses += 1
+            if misses > 10_000:
+                raise ValueError(f"演示数据最多可生成约 {len(institutions)} 家名称不重复的机构。")
             continue
+        misses = 0
         names.add(name)
         codes.add(code)
         institutions.append(Institution(name=name, credit_code=code, city=city))

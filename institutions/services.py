@@ -266,3 +266,26 @@ def mark_import_failed(job_id: int, message: str) -> None:
     ImportJob.objects.filter(pk=job_id).exclude(status=ImportJob.Status.DONE).update(
         status=ImportJob.Status.FAILED, error=message[:2000], stage="失败", finished_at=timezone.now()
     )
+
+
+IMPORT_FILE_RETENTION = timezone.timedelta(days=30)
+
+
+def purge_old_import_files(now=None) -> int:
+    """Delete uploaded register files of imports that ended more than 30 days ago (the job rows stay as a record)."""
+    from .models import ImportJob
+
+    now = now or timezone.now()
+    ended = ImportJob.objects.exclude(file="").exclude(
+        status__in=[ImportJob.Status.PENDING, ImportJob.Status.VALIDATING, ImportJob.Status.IMPORTING]
+    ).filter(created_at__lte=now - IMPORT_FILE_RETENTION)
+    count = 0
+    for job in ended.only("pk", "file"):
+        job.file.storage.delete(job.file.name)
+        ImportJob.objects.filter(pk=job.pk).update(file="")
+        # A checked file never confirmed can no longer be imported.
+        ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.READY).update(
+            status=ImportJob.Status.FAILED, error="文件已超过30天保留期限，未导入；如仍需导入请重新上传。", stage="失败",
+        )
+        count += 1
+    return count

@@ -31,3 +31,8 @@ def validate_import(self, job_id: int):
 @shared_task(bind=True, name="institutions.run_import", acks_late=True, max_retries=3)
 def run_import(self, job_id: int):
     _run(self, services.run_import, job_id)
+
+
+@shared_task(name="institutions.purge_old_import_files")
+def purge_old_import_files():
+    return services.purge_old_import_files()

@@ -115,6 +115,7 @@ CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "purge-expired-exports": {"task": "summaries.purge_expired_exports", "schedule": crontab(hour=3, minute=15)},
+    "purge-old-import-files": {"task": "institutions.purge_old_import_files", "schedule": crontab(hour=3, minute=30)},
     # Automatic reminders 30, 7 and 1 days before the filing deadline (each point once per institution).
     "send-deadline-reminders": {"task": "review.send_deadline_reminders", "schedule": crontab(hour=9, minute=0)},
 }

@@ -270,3 +270,20 @@ def test_a_thousand_row_import_runs_on_a_real_celery_worker(transactional_db, ce
     job = _wait(job, {ImportJob.Status.DONE, ImportJob.Status.INVALID, ImportJob.Status.FAILED})
     assert job.status == ImportJob.Status.DONE and job.progress == 100, job.error
     assert Institution.objects.count() == 1000 and CmaCertificate.objects.count() == 1000
+
+
+def test_uploaded_files_are_deleted_after_thirty_days_and_an_unconfirmed_import_lapses(admin, on_commit_immediately):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    job = upload(admin, csv_upload(GOOD), on_commit_immediately)
+    path = job.file.path
+    assert services.purge_old_import_files() == 0
+    ImportJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(days=31))
+    assert services.purge_old_import_files() == 1
+    job.refresh_from_db()
+    assert not job.file and job.status == ImportJob.Status.FAILED and "重新上传" in job.error
+    import os
+
+    assert not os.path.exists(path)
