@@ -109,3 +109,19 @@ def test_api_refuses_a_future_quarter_and_a_bad_request_with_a_message(client, t
 def test_a_token_sees_only_its_institutions_batches(client, two_provinces, token, make_batch):
     other = make_batch(two_provinces["institutions"]["changsha2"], 2023, 1)
     assert client.get(reverse("reports:api_batch", args=[other.pk]), **auth(token[1])).status_code == 404
+
+
+def test_a_json_body_over_the_limit_is_refused_with_advice(client, token, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = json.dumps({"quarter": PREVIOUS.code, "numbers": [f"N-{i}" for i in range(500)]})
+    response = client.post(reverse("reports:api_upload"), data=body, content_type="application/json", **auth(token[1]))
+    assert response.status_code == 413 and "改为上传文件" in response.json()["error"]
+    assert not ReportNumberBatch.objects.exists()
+
+
+def test_a_filer_may_not_keep_more_than_ten_active_tokens(two_provinces):
+    filer = two_provinces["users"]["filer"]
+    for n in range(10):
+        services.create_token(actor=filer, institution=filer.institution, name=f"LIMS {n}")
+    with pytest.raises(services.UploadRefused, match="10 个"):
+        services.create_token(actor=filer, institution=filer.institution, name="one more")
