@@ -32,7 +32,7 @@ def institution_list(request):
         return redirect("institutions:mine")
     institution_filter, institutions = selectors.institution_list(request.user, request.GET)
     page = Paginator(institutions, PAGE_SIZE).get_page(request.GET.get("page"))
-    page.object_list = selectors.with_certificate_counts(list(page.object_list))
+    page.object_list = selectors.with_certificate_counts(page.object_list)
     return render(request, "institutions/institution_list.html", {
         "filter": institution_filter, "page": page, "can_import": can_import(request.user),
     })
