@@ -1,7 +1,7 @@
 from django import template
 
 from reports.quarters import recent_quarters
-from reports.selectors import institution_quarter_status
+from reports.selectors import institution_quarter_status, upload_status_by_quarter
 
 register = template.Library()
 
@@ -14,4 +14,22 @@ def report_upload_status(context, institution, quarters: int = 4):
     return {
         "status": institution_quarter_status(institution, recent_quarters(quarters)),
         "is_own": bool(user and user.is_authenticated and user.is_filer and user.institution_id == institution.pk),
+    }
+
+
+@register.inclusion_tag("reports/_officer_summary.html", takes_context=True)
+def report_officer_summary(context):
+    """For a regulator's home page: the previous quarter's missing uploads in their area and open complaints."""
+    from accounts.scoping import visible_to
+    from institutions.models import Institution
+    from reports.models import Complaint
+    from reports.selectors import complaints_visible_to
+
+    user = context["user"]
+    quarter = recent_quarters(1)[0]
+    row = upload_status_by_quarter(visible_to(user, Institution), quarter.year)[quarter.quarter - 1]
+    return {
+        "quarter": quarter,
+        "row": row,
+        "open_complaints": complaints_visible_to(user).filter(status=Complaint.Status.OPEN).count(),
     }

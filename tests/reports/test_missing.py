@@ -59,3 +59,16 @@ def test_missing_page_issues_a_fixed_number_of_queries(client, two_provinces):
     for _ in range(10):
         factories.InstitutionFactory()
     assert count() == few
+
+
+def test_city_officer_home_shows_missing_uploads_and_open_complaints(client, two_provinces, make_batch):
+    from reports.models import Complaint
+
+    inst = two_provinces["institutions"]
+    make_batch(inst["changsha"], PREVIOUS.year, PREVIOUS.quarter)
+    Complaint.objects.create(report_number="X-1", institution_text="x", city=inst["changsha"].city, description="d", contact="c")
+    client.force_login(two_provinces["users"]["city_officer"])
+    page = client.get(reverse("home")).content.decode()
+    summary = page.split('data-testid="report-number-summary"')[1].split("</div></div>")[0]
+    assert "已上传 <strong>1</strong>" in summary and "未上传 <strong>1</strong>" in summary
+    assert "编号投诉 <strong>1</strong>" in summary
