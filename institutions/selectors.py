@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.scoping import visible_to
 
 from .models import (
-    CertificateLevel, CmaCertificate, Institution, NationalCentre, OtherQualification, ProfessionalField,
+    CertificateLevel, CmaCertificate, Institution, OtherQualification, ProfessionalField,
     Region, ReviewingAuthority, Site,
 )
 
@@ -204,6 +204,3 @@ def filing_blockers(institution, first: datetime.date, last: datetime.date) -> l
         blockers.append(("E131", f"机构信息中没有{period}有效的资质认定证书或其他法定资质，请先补充。"))
     return blockers
 
-
-def centres_of(institution):
-    return NationalCentre.objects.filter(Q(lead_institution=institution) | Q(co_builders=institution)).distinct()

@@ -7,6 +7,7 @@ import logging
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import Role
@@ -124,8 +125,6 @@ def institution_for_editing(user, pk) -> Institution:
     """The institution, if the user may see it; PermissionDenied if they may see but not edit it."""
     institution = visible_to(user, Institution).filter(pk=pk).first()
     if institution is None:
-        from django.http import Http404
-
         raise Http404("没有找到该机构，或您无权查看。")
     require_edit(user, institution)
     return institution
