@@ -69,6 +69,11 @@ class Quarter:
         start = self.ends_at
         return start.replace(month=start.month + 1)
 
+    @property
+    def last_due_day(self) -> datetime.date:
+        """The last calendar day of the upload month (due_by is the first moment after it)."""
+        return (self.due_by - datetime.timedelta(days=1)).date()
+
     def has_ended(self, moment=None) -> bool:
         return (moment or timezone.now()) >= self.ends_at
 

@@ -55,3 +55,8 @@ def test_quarter_codes_parse(code, expected):
 def test_bad_quarter_codes_are_refused_with_a_message(code):
     with pytest.raises(ValueError, match="季度格式"):
         Quarter.parse(code)
+
+
+def test_the_upload_month_ends_on_its_last_calendar_day():
+    assert Quarter(2023, 4).last_due_day == datetime.date(2024, 1, 31)
+    assert Quarter(2024, 1).last_due_day == datetime.date(2024, 4, 30)
