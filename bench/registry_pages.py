@@ -22,19 +22,18 @@ import random
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
+from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from pagetimer import bench_database_url, time_pages  # noqa: E402
 from summary_export import recreate_database, setup_django  # noqa: E402
 
 
 def bench_url(url: str) -> str:
-    parts = urlparse(url)
-    name = parts.path.lstrip("/") or "qts"
-    return urlunparse(parts._replace(path=f"/{name}_bench_registry"))
+    return bench_database_url(url, "registry")
 
 
 def load_data(institutions: int):
@@ -53,9 +52,7 @@ def load_data(institutions: int):
 
 
 def measure(repeat: int):
-    from django.db import connection
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext, setup_test_environment
+    from django.test.utils import setup_test_environment
 
     from accounts.models import Role, User
     from institutions.models import Institution, ProfessionalField, Region
@@ -80,24 +77,7 @@ def measure(repeat: int):
         ("city", "机构名录（长沙市，事业单位）", "/institutions/?nature=public"),
         ("samr", "机构详情页", f"/institutions/{busy.pk}/"),
     ]
-    clients = {}
-    for key, user in users.items():
-        clients[key] = Client()
-        clients[key].force_login(user)
-    worst = 0.0
-    for key, label, url in pages:
-        times = []
-        for _ in range(repeat):
-            with CaptureQueriesContext(connection) as queries:
-                started = time.monotonic()
-                response = clients[key].get(url)
-                times.append(time.monotonic() - started)
-            if response.status_code != 200:
-                raise SystemExit(f"{label}: HTTP {response.status_code}")
-        best = min(times) * 1000
-        worst = max(worst, best)
-        print(f"{label:<32} {best:8.0f} ms  {len(queries):3d} queries")
-    return worst
+    return time_pages(users, pages, repeat)
 
 
 def import_file(rows: int):

@@ -18,21 +18,20 @@ import os
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
+from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from pagetimer import bench_database_url, time_pages  # noqa: E402
 from summary_export import insert_select, recreate_database, setup_django  # noqa: E402
 
 YEAR = 2025
 
 
 def bench_url(url: str) -> str:
-    parts = urlparse(url)
-    name = parts.path.lstrip("/") or "qts"
-    return urlunparse(parts._replace(path=f"/{name}_bench_review"))
+    return bench_database_url(url, "review")
 
 
 def load_data(institutions: int):
@@ -85,9 +84,7 @@ def load_data(institutions: int):
 
 
 def measure(repeat: int):
-    from django.db import connection
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext, setup_test_environment
+    from django.test.utils import setup_test_environment
 
     from accounts.models import Role, User
     from institutions.models import Region
@@ -114,25 +111,7 @@ def measure(repeat: int):
         ("province", "首页（省局，含待办提醒）", "/"),
         ("city", "首页（市州局，含待办提醒）", "/"),
     ]
-    clients = {}
-    for key, user in users.items():
-        clients[key] = Client()
-        clients[key].force_login(user)
-    worst = 0.0
-    for key, label, url in pages:
-        times = []
-        for _ in range(repeat):
-            with CaptureQueriesContext(connection) as queries:
-                started = time.monotonic()
-                response = clients[key].get(url)
-                times.append(time.monotonic() - started)
-            if response.status_code != 200:
-                raise SystemExit(f"{label}: HTTP {response.status_code}")
-        best = min(times) * 1000
-        worst = max(worst, best)
-        size = f", {len(response.content) / 1e6:.1f} MB" if url.endswith("export/") else ""
-        print(f"{label:<32} {best:8.0f} ms  {len(queries):3d} queries{size}")
-    return worst
+    return time_pages(users, pages, repeat)
 
 
 def main():
