@@ -23,6 +23,8 @@ class ExportForm(forms.Form):
         self.fields["region"].label_from_instance = lambda region: f"{region.name}（{region.get_level_display()}）"
         years = ReportingYear.objects.order_by("-year").values_list("year", flat=True)
         self.fields["year"].choices = [("", "—")] + [(year, f"{year}年度") for year in years]
+        current = ReportingYear.objects.current()
+        self.fields["year"].initial = current.year if current else None
 
     def clean(self):
         data = super().clean()

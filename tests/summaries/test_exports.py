@@ -310,3 +310,13 @@ def test_export_list_issues_the_same_queries_whatever_the_number_of_exports(clie
     for status in ("running", "done", "failed", "expired", "pending"):
         factories.ExportJobFactory(created_by=officer, status=status, kind="summary", params={"year": 2025})
     assert count() == few
+
+
+@pytest.mark.django_db
+def test_export_form_proposes_the_current_reporting_year(client, two_provinces):
+    factories.ReportingYearFactory(year=2024, opens_at=timezone.now() - timedelta(days=400),
+                                   closes_at=timezone.now() - timedelta(days=300))
+    factories.ReportingYearFactory(year=2025)  # its window is open now
+    client.force_login(two_provinces["users"]["provincial_reviewer"])
+    form = client.get(reverse("summaries:exports")).context["form"]
+    assert form["year"].value() == 2025
