@@ -14,7 +14,7 @@ from accounts.models import Role
 from accounts.scoping import visible_to
 
 from .authority import derive_reviewing_authority
-from .models import Institution, ReviewingAuthority
+from .models import ImportJob, Institution, ReviewingAuthority
 
 log = logging.getLogger(__name__)
 
@@ -136,10 +136,9 @@ class ImportRefused(Exception):
     """A request about an import that is not allowed now; the message is for the user."""
 
 
-def start_import(*, actor, upload) -> "ImportJob":
+def start_import(*, actor, upload) -> ImportJob:
     """Store the uploaded file and check it in the background; nothing is written to the register yet."""
     from .imports import import_region_for
-    from .models import ImportJob
 
     region = import_region_for(actor)
     if region is None:
@@ -164,7 +163,6 @@ def _send(step, job_id):
 
 def confirm_import(job, *, actor):
     """Write a checked file to the register (in the background)."""
-    from .models import ImportJob
 
     if job.created_by_id != actor.pk:
         raise PermissionDenied("只能确认自己上传的导入。")
@@ -182,7 +180,6 @@ def confirm_import(job, *, actor):
 def _progress_reporter(job_id, low, high):
     import time
 
-    from .models import ImportJob
 
     last = [0.0]
 
@@ -204,7 +201,6 @@ def _check(job, progress):
 
 
 def _store_outcome(job_id, outcome, status):
-    from .models import ImportJob
 
     ImportJob.objects.filter(pk=job_id).update(
         status=status, progress=100, total_rows=outcome.total_rows, error_count=len(outcome.errors),
@@ -216,7 +212,6 @@ def _store_outcome(job_id, outcome, status):
 def run_validation(job_id: int) -> None:
     """Check every row and keep the errors for the preview. Safe to run again."""
     from .imports import can_import
-    from .models import ImportJob
 
     job = ImportJob.objects.select_related("created_by", "region").get(pk=job_id)
     if job.status not in (ImportJob.Status.PENDING, ImportJob.Status.VALIDATING):
@@ -234,7 +229,6 @@ def run_validation(job_id: int) -> None:
 def run_import(job_id: int) -> None:
     """Check the file again (the register may have changed since the preview) and write it in one transaction."""
     from .imports import apply_rows, can_import
-    from .models import ImportJob
 
     job = ImportJob.objects.select_related("created_by", "region").get(pk=job_id)
     if job.status != ImportJob.Status.IMPORTING:
@@ -260,7 +254,6 @@ def run_import(job_id: int) -> None:
 
 
 def mark_import_failed(job_id: int, message: str) -> None:
-    from .models import ImportJob
 
     ImportJob.objects.filter(pk=job_id).exclude(status=ImportJob.Status.DONE).update(
         status=ImportJob.Status.FAILED, error=message[:2000], stage="失败", finished_at=timezone.now()
@@ -272,7 +265,6 @@ IMPORT_FILE_RETENTION = timezone.timedelta(days=30)
 
 def purge_old_import_files(now=None) -> int:
     """Delete uploaded register files of imports that ended more than 30 days ago (the job rows stay as a record)."""
-    from .models import ImportJob
 
     now = now or timezone.now()
     ended = ImportJob.objects.exclude(file="").exclude(

@@ -6,7 +6,7 @@ import datetime
 from django.db import connection
 
 from .models import ReportNumber, ReportNumberBatch
-from .quarters import SHANGHAI, Quarter, recent_quarters
+from .quarters import Quarter, recent_quarters
 
 DEMO_QUARTERS = [Quarter(2023, q) for q in range(1, 5)]
 TARGET_NUMBERS = 50_000

@@ -3,7 +3,6 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
 
-from accounts.models import User
 from accounts.scoping import visible_to
 from institutions.models import Institution, Region
 

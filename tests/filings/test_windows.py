@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from filings import services
-from filings.models import Filing, ReportingYear, default_window
+from filings.models import Filing, ReportingYear
 from filings.workflow import TransitionRefused
 from tests import factories
 

@@ -1,5 +1,4 @@
 """Every line rule, encoding detection and whole-file refusals of the report-number reader."""
-import io
 import zipfile
 
 import openpyxl

@@ -1,5 +1,4 @@
 """City officers see the institutions of their cities that have not uploaded a quarter, and remind them."""
-import pytest
 from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext

@@ -14,8 +14,7 @@ from django.utils import timezone
 
 from reports import services, tasks
 from reports.models import ReportNumber, ReportNumberBatch
-from reports.quarters import Quarter, recent_quarters
-from tests import factories
+from reports.quarters import recent_quarters
 
 PREVIOUS = recent_quarters(1)[0]
 
