@@ -3,6 +3,7 @@ manual and automatic reminder e-mails."""
 import logging
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
@@ -44,12 +45,18 @@ def log_chasing(institution, *, actor, year: int, channel: str, note: str, conta
 
 
 def request_reminders(institutions, *, actor, year: int, deadline) -> dict:
-    """Queue one reminder e-mail per institution; those without an e-mail address are reported, not sent."""
-    queued, without_email = [], []
+    """Queue one reminder e-mail per institution; those without an e-mail address are reported, not sent, and so are
+    those already reminded by hand today (a double click, or the city and the province both pressing send)."""
+    queued, without_email, already_today = [], [], []
+    today = timezone.localdate().isoformat()
     for institution in institutions:
         _check_chaser(actor, institution)
         if not institution.contact_email:
             without_email.append(institution)
+            continue
+        # Atomic in the shared cache (Redis): only the first request of the day for an institution gets through.
+        if not cache.add(f"review:manual-reminder:{year}:{institution.pk}:{today}", actor.pk, timeout=24 * 3600):
+            already_today.append(institution)
             continue
         queued.append(institution)
     from .tasks import send_reminder_email
@@ -58,7 +65,7 @@ def request_reminders(institutions, *, actor, year: int, deadline) -> dict:
         transaction.on_commit(
             lambda pk=institution.pk: send_reminder_email.delay(pk, year, deadline.isoformat(), actor.pk)
         )
-    return {"queued": queued, "without_email": without_email}
+    return {"queued": queued, "without_email": without_email, "already_today": already_today}
 
 
 def send_reminder(institution_id: int, *, year: int, deadline, actor_id: int | None, automatic_note: str = ""):

@@ -281,10 +281,16 @@ def remind(request):
             request, f"已安排向 {len(result['queued'])} 家机构发送催报邮件；发送成功后自动记入催报记录。"
         )
     if result["without_email"]:
-        names = "、".join(i.name for i in result["without_email"][:10])
-        more = f"等 {len(result['without_email'])} 家" if len(result["without_email"]) > 10 else ""
-        messages.warning(request, f"以下机构未登记电子邮箱，未发送：{names}{more}。请电话联系并记录催报情况。")
+        messages.warning(request, f"以下机构未登记电子邮箱，未发送：{_names(result['without_email'])}。"
+                                  "请电话联系并记录催报情况。")
+    if result["already_today"]:
+        messages.info(request, f"以下机构今天已发送过催报邮件，未重复发送：{_names(result['already_today'])}。")
     return redirect(back)
+
+
+def _names(institutions, shown=10) -> str:
+    more = f"等 {len(institutions)} 家" if len(institutions) > shown else ""
+    return "、".join(institution.name for institution in institutions[:shown]) + more
 
 
 def chasing(request, pk):

@@ -190,3 +190,14 @@ def test_the_beat_schedule_runs_the_reminder_task_daily():
 
     entry = settings.CELERY_BEAT_SCHEDULE["send-deadline-reminders"]
     assert entry["task"] == tasks.send_deadline_reminders.name
+
+
+def test_an_institution_gets_one_manual_reminder_a_day_whoever_presses_send(year, client, on_commit_immediately):
+    institution = factories.InstitutionFactory(name="长沙重复催报", contact_email="lab@example.cn")
+    client.force_login(factories.CityOfficerFactory())
+    client.post(reverse("review:remind"), {"year": year.year, "institution": [institution.pk]})
+    client.force_login(factories.ProvincialReviewerFactory())
+    page = client.post(reverse("review:remind"), {"year": year.year, "institution": [institution.pk]},
+                       follow=True).content.decode()
+    assert "以下机构今天已发送过催报邮件，未重复发送：长沙重复催报" in page
+    assert len(mail.outbox) == 1 and ChasingRecord.objects.count() == 1
