@@ -556,7 +556,7 @@ def handle_complaint(complaint: Complaint, *, actor, note: str) -> Complaint:
 
 def remind_missing(institutions, *, actor, quarter: Quarter) -> dict:
     """Send each institution (with no upload for `quarter`) a reminder e-mail; those without an address are only
-    logged. Returns {"sent": [...], "without_email": [...]}."""
+    logged; one reminded today already is skipped. Returns {"sent": [...], "without_email": [...], "already_today": [...]}."""
     if actor.role not in (Role.CITY_OFFICER, Role.PROVINCIAL_REVIEWER, Role.ADMIN):
         raise PermissionDenied("您无权发送上传提醒。")
     check_quarter(quarter)
@@ -564,11 +564,16 @@ def remind_missing(institutions, *, actor, quarter: Quarter) -> dict:
     allowed = set(visible_to(actor, Institution).filter(pk__in=ids).values_list("pk", flat=True))
     if allowed != set(ids):
         raise PermissionDenied("只能提醒本辖区的机构。")
-    sent, without_email = [], []
+    sent, without_email, already_today = [], [], []
     from .tasks import send_upload_reminder
 
+    today = timezone.localdate().isoformat()
     with transaction.atomic():
         for institution in institutions:
+            # At most one reminder a day per institution and quarter, whoever presses send (atomic in Redis).
+            if not cache.add(f"reports:upload-reminder:{quarter.code}:{institution.pk}:{today}", actor.pk, 24 * 3600):
+                already_today.append(institution)
+                continue
             UploadReminder.objects.create(
                 institution=institution, year=quarter.year, quarter=quarter.quarter, sent_by=actor,
                 email=institution.contact_email,
@@ -581,7 +586,7 @@ def remind_missing(institutions, *, actor, quarter: Quarter) -> dict:
             else:
                 without_email.append(institution)
                 log.info("upload reminder for %s (%s): no e-mail address, logged only", institution.pk, quarter.code)
-    return {"sent": sent, "without_email": without_email}
+    return {"sent": sent, "without_email": without_email, "already_today": already_today}
 
 
 def send_upload_reminder(institution_id: int, year: int, quarter: int) -> None:

@@ -196,6 +196,8 @@ def remind(request):
     if result["without_email"]:
         names = "、".join(i.name for i in result["without_email"][:5])
         text += f" {len(result['without_email'])} 家未登记电子邮箱（{names}等），已记录，请电话联系。"
+    if result["already_today"]:
+        text += f" {len(result['already_today'])} 家今天已提醒过，未重复发送。"
     messages.success(request, text)
     return redirect(back)
 

@@ -71,3 +71,15 @@ def test_city_officer_home_shows_missing_uploads_and_open_complaints(client, two
     summary = page.split('data-testid="report-number-summary"')[1].split("</div></div>")[0]
     assert "已上传 <strong>1</strong>" in summary and "未上传 <strong>1</strong>" in summary
     assert "编号投诉 <strong>1</strong>" in summary
+
+
+def test_an_institution_gets_one_upload_reminder_a_day_whoever_presses_send(client, two_provinces, on_commit_immediately):
+    inst = two_provinces["institutions"]["changsha"]
+    inst.contact_email = "a@example.cn"
+    inst.save()
+    for user in ("city_officer", "provincial_reviewer"):
+        client.force_login(two_provinces["users"][user])
+        response = client.post(reverse("reports:remind"), {"quarter": PREVIOUS.code, "institution": [inst.pk]},
+                               follow=True)
+    assert "1 家今天已提醒过，未重复发送" in response.content.decode()
+    assert len(mail.outbox) == 1 and UploadReminder.objects.count() == 1
