@@ -14,9 +14,10 @@ say() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
 
 # --- system packages (Debian/Ubuntu) ------------------------------------------------------------
 need=()
-# WeasyPrint needs Pango; Chinese PDFs need a CJK font.
-ldconfig -p 2>/dev/null | grep -q 'libpango-1.0' || need+=(libpango-1.0-0 libpangoft2-1.0-0)
-fc-list 2>/dev/null | grep -qi 'Noto Sans CJK' || need+=(fonts-noto-cjk fontconfig)
+# WeasyPrint needs Pango; Chinese PDFs need a CJK font. (No `grep -q` in these pipes: under pipefail its early exit
+# would fail the listing command with SIGPIPE and make every run reinstall.)
+ldconfig -p 2>/dev/null | grep 'libpango-1.0' >/dev/null || need+=(libpango-1.0-0 libpangoft2-1.0-0)
+fc-list 2>/dev/null | grep -i 'Noto Sans CJK' >/dev/null || need+=(fonts-noto-cjk fontconfig)
 if [ "$DEV" = 1 ]; then
   [ -x /usr/bin/chromium ] || need+=(chromium)
   command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
