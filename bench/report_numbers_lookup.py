@@ -150,7 +150,9 @@ def start_gunicorn(url: str, workers: int, port: int, log: Path):
             if process.poll() is not None:
                 raise SystemExit("gunicorn exited:\n" + log.read_text()[-3000:])
             time.sleep(0.5)
-    raise SystemExit("gunicorn did not answer within 60 s")
+    os.killpg(process.pid, signal.SIGTERM)  # never leave a server behind
+    process.wait(timeout=30)
+    raise SystemExit("gunicorn did not answer within 60 s:\n" + log.read_text()[-3000:])
 
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}

@@ -4,6 +4,7 @@ import sys
 
 import environ
 import psycopg2
+from psycopg2 import sql
 import redis
 
 database_url = os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/qts")
@@ -20,6 +21,11 @@ else:
             dbname="postgres", user=db.get("USER") or None, password=db.get("PASSWORD") or None,
             host=db.get("HOST") or None, port=db.get("PORT") or None, connect_timeout=5,
         )
+        # A test database left by an interrupted run (perhaps still held by its orphaned worker) would make the
+        # suite fail to create its own: drop it first, ending its connections.
+        conn.autocommit = True
+        with conn.cursor() as cursor:
+            cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(f"test_{db['NAME']}")))
         conn.close()
     except psycopg2.Error as exc:
         failures.append(f"PostgreSQL 无法连接（{database_url}）：{str(exc).strip()}")

@@ -64,6 +64,15 @@ def two_provinces(db):
     return {"institutions": inst, "users": users}
 
 
+def _die_with_parent():
+    """Linux: the worker gets SIGTERM when the test run ends, even if the run is killed before its teardown."""
+    import ctypes
+    import signal
+
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 @pytest.fixture(scope="session")
 def _celery_worker_session(django_db_setup, django_db_blocker):
     """One real Celery worker process for the session, on the real Redis, using the test database and its own queue."""
@@ -85,7 +94,7 @@ def _celery_worker_session(django_db_setup, django_db_blocker):
     proc = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "-Q", queue, "--loglevel=INFO",
          "--hostname", f"{queue}@%h"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent,
     )
     try:
         deadline = time.monotonic() + 60
