@@ -10,7 +10,7 @@ from accounts.scoping import visible_to
 from filings.models import Filing, FilingSnapshot, FilingTransition, ReportingYear
 from filings.selectors import current_year, days_left
 from institutions.models import Institution, Region, ReviewingAuthority
-from summaries.aggregates import filing_progress_by_city
+from summaries.aggregates import PROGRESS_STATES, filing_progress_by_city
 
 from .diff import diff_snapshots
 from .models import ChasingRecord, FieldComment
@@ -153,7 +153,7 @@ def progress_cities(user, year, province=None):
         total = row["total"] or 0
         row["shares"] = {
             state: (row[state] / total * 100 if total else 0)
-            for state in ("not_started", "draft", "submitted", "in_review", "returned", "approved")
+            for state in PROGRESS_STATES
         }
         row["completed"] = row["submitted"] + row["in_review"] + row["approved"]
         row["completion"] = row["completed"] / total * 100 if total else 0
@@ -165,7 +165,7 @@ def progress_cities(user, year, province=None):
 
 
 def totals(rows) -> dict:
-    keys = ("total", "not_started", "draft", "submitted", "in_review", "returned", "approved", "completed", "late")
+    keys = ("total", *PROGRESS_STATES, "completed", "late")
     result = {key: sum(row[key] for row in rows) for key in keys}
     total = result["total"]
     result["completion"] = result["completed"] / total * 100 if total else 0
