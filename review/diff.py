@@ -17,10 +17,6 @@ class Change:
     new: object
 
     @property
-    def is_number(self) -> bool:
-        return _number(self.old) is not None or _number(self.new) is not None
-
-    @property
     def relative(self) -> Decimal | None:
         """(new - old) / old for numbers, None when it cannot be computed."""
         old, new = _number(self.old), _number(self.new)

@@ -6,32 +6,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, F, Q, Sum
 
-from institutions.models import Institution, ProfessionalField
-
-
-def institutions_by_city(institutions):
-    """[(city name, count)] in city-code order."""
-    rows = institutions.values("city__code", "city__name").annotate(n=Count("id")).order_by("city__code")
-    return [(row["city__name"], row["n"]) for row in rows]
-
-
-def institutions_by_choice(institutions, field: str):
-    """[(label, count)] for a choices field such as nature or ownership, in the order of its choices."""
-    labels = dict(Institution._meta.get_field(field).choices)
-    counts = dict(institutions.values_list(field).annotate(n=Count("id")).order_by())
-    return [(label, counts.get(value, 0)) for value, label in labels.items()]
-
-
-def institutions_by_professional_field(institutions):
-    """[(field name, count)]: an institution counts once in every field it ticked."""
-    rows = (
-        ProfessionalField.objects.filter(institution__in=institutions.values("pk"))
-        .values("code", "name")
-        .annotate(n=Count("institution"))
-        .order_by("-n", "code")
-    )
-    return [(row["name"], row["n"]) for row in rows]
-
+from institutions.models import Institution
 
 # The filing states a progress table shows, in order; "not_started" means no filing exists for the year.
 PROGRESS_STATES = ["not_started", "draft", "submitted", "in_review", "returned", "approved"]
