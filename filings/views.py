@@ -1,11 +1,14 @@
 from io import BytesIO
 
 from django.contrib import messages
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
+
+from institutions.models import CmaCertificate
 
 from . import pdf, selectors, services, workflow
 from .checks import run_checks
@@ -130,6 +133,9 @@ def _edit_part(request, filing, part, form_class, step, template, findings_prefi
 
 def statistics(request, pk):
     filing = _filing(request, pk)
+    # The page confirms the registry's certificates (with their issuer), sites and qualifications.
+    prefetch_related_objects([filing.institution], Prefetch("cma_certificates", CmaCertificate.objects.select_related("issuer")),
+                             "sites", "other_qualifications")
     return _edit_part(request, filing, filing.statistics, StatisticsForm, "statistics", "filings/statistics.html",
                       "statistics.", nature=filing.institution.nature)
 

@@ -171,3 +171,15 @@ def test_regulators_see_filings_read_only_within_scope(client, filing):
     assert FilingStatistics.objects.get(filing=filing).revenue == COMPLETE_STATISTICS["revenue"]
     client.force_login(factories.CityOfficerFactory(region=factories.region("430200")))
     assert client.get(reverse("filings:overview", args=[filing.pk])).status_code == 404
+
+
+def test_statistics_page_reads_the_registry_in_a_fixed_number_of_queries(logged_in, filing, django_assert_max_num_queries):
+    url = reverse("filings:statistics", args=[filing.pk])
+    logged_in.get(url)
+    with django_assert_max_num_queries(100) as few:
+        logged_in.get(url)
+    for _ in range(5):
+        factories.CmaCertificateFactory(institution=filing.institution)
+        factories.SiteFactory(institution=filing.institution)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        logged_in.get(url)
