@@ -1,25 +1,14 @@
 """A fixed-window rate limit per client address, kept in the cache (Redis in production: shared by all workers)."""
-import ipaddress
 import time
 
-from django.conf import settings
 from django.core.cache import cache
 
-
-def client_address(request) -> str:
-    """The client's address: REMOTE_ADDR, or behind AXES_PROXY_COUNT reverse proxies the matching X-Forwarded-For
-    entry (counted from the right, so that a client cannot forge it)."""
-    proxies = getattr(settings, "AXES_IPWARE_PROXY_COUNT", 0) or 0
-    if proxies:
-        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-        if len(forwarded) >= proxies:
-            return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+from accounts.clientip import client_ip
 
 
 def hit(scope: str, request, *, limit: int, window: int) -> bool:
     """Count one request of the client in `scope`; False once it exceeds `limit` within the current `window` s."""
-    key = f"ratelimit:{scope}:{client_address(request)}:{int(time.time() // window)}"
+    key = f"ratelimit:{scope}:{client_ip(request) or 'unknown'}:{int(time.time() // window)}"
     client = _redis_client(key)
     if client is not None:
         # One round trip per request: INCR; the window's first hit also sets the key's expiry.
@@ -54,9 +43,3 @@ def _redis_client(key):
         entry = _clients[id(backend)] = (backend, get_client(write=True))
     return entry[1]
 
-
-def valid_address(text: str) -> str | None:
-    try:
-        return str(ipaddress.ip_address(text))
-    except ValueError:
-        return None

@@ -13,6 +13,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from accounts.clientip import client_ip
 from accounts.models import Role
 from accounts.scoping import visible_to
 from institutions.models import Institution
@@ -284,7 +285,7 @@ def complain(request):
                 complaint = services.file_complaint(
                     report_number=data["report_number"], institution_text=data["institution"],
                     description=data["description"], contact=data["contact"], city=data["city"],
-                    client_address=ratelimit.valid_address(ratelimit.client_address(request)),
+                    client_address=client_ip(request),
                 )
             except services.UploadRefused as refusal:
                 form.add_error("institution", str(refusal))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -150,7 +151,14 @@ AXES_COOLOFF_TIME = timedelta(minutes=30)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
-AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
+# One answer to "who is the client" for axes and the public rate limits (accounts/clientip.py).
+AXES_CLIENT_IP_CALLABLE = "accounts.clientip.client_ip"
+
+# How many reverse proxies in front of the web server append to X-Forwarded-For (docker-compose.yml: 1, Caddy).
+# 0 = the header is never trusted. AXES_PROXY_COUNT is the older name, still read.
+TRUSTED_PROXY_COUNT = env.int("QTS_TRUSTED_PROXY_COUNT", default=env.int("AXES_PROXY_COUNT", default=0))
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("QTS_TRUSTED_PROXY_COUNT 不能为负数：填前置反向代理的层数，没有代理时填 0")
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文")]
