@@ -7,4 +7,5 @@ setup:
 	bash scripts/setup.sh --dev
 check-deploy:   ## production settings must pass with no warnings
 	DJANGO_SETTINGS_MODULE=config.settings.production DJANGO_SECRET_KEY=$$(python3 -c 'import secrets;print(secrets.token_urlsafe(50))') \
-	DJANGO_ALLOWED_HOSTS=portal.example.gov.cn .venv/bin/python manage.py check --deploy --fail-level WARNING
+	DJANGO_ALLOWED_HOSTS=portal.example.gov.cn EMAIL_URL=smtp+tls://smtp.example.gov.cn:587 \
+	DJANGO_DEFAULT_FROM_EMAIL=noreply@portal.example.gov.cn .venv/bin/python manage.py check --deploy --fail-level WARNING

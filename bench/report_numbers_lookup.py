@@ -133,6 +133,7 @@ def start_gunicorn(url: str, workers: int, port: int, log: Path):
     env.update(
         DATABASE_URL=url, DJANGO_SETTINGS_MODULE="report_numbers_lookup_site", DJANGO_SECRET_KEY="bench-" + "x" * 50,
         DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost", QTS_VERIFY_PER_MINUTE="1000000000", QTS_LOG_LEVEL="WARNING",
+        EMAIL_URL="smtp://127.0.0.1:25", DJANGO_DEFAULT_FROM_EMAIL="bench@localhost",
         PYTHONPATH=f"{ROOT / 'bench'}:{ROOT}",
     )
     env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")

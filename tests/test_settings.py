@@ -30,6 +30,8 @@ def test_production_settings_pass_check_deploy_with_no_warnings():
             DJANGO_ALLOWED_HOSTS="portal.example.gov.cn",
             DATABASE_URL="postgres://qts@db.internal:5432/qts",
             REDIS_URL="redis://redis.internal:6379/0",
+            EMAIL_URL="smtp+tls://portal:secret@smtp.example.gov.cn:587",
+            DJANGO_DEFAULT_FROM_EMAIL="质检统计直报 <noreply@portal.example.gov.cn>",
         ),
         capture_output=True,
         text=True,
@@ -46,6 +48,69 @@ def test_production_settings_refuse_to_start_without_a_secret_key():
         DJANGO_ALLOWED_HOSTS="portal.example.gov.cn",
     )
     assert result.returncode != 0 and "DJANGO_SECRET_KEY" in result.stderr
+
+
+PRODUCTION = dict(
+    DJANGO_SETTINGS_MODULE="config.settings.production",
+    DJANGO_SECRET_KEY="k" * 60,
+    DJANGO_ALLOWED_HOSTS="portal.example.gov.cn",
+    DJANGO_DEFAULT_FROM_EMAIL="noreply@portal.example.gov.cn",
+)
+EMAIL_SETTINGS = (
+    "import json, django; django.setup(); from django.conf import settings as s;"
+    "print(json.dumps({k: getattr(s, k) for k in ('EMAIL_BACKEND', 'EMAIL_HOST', 'EMAIL_PORT', 'EMAIL_HOST_USER',"
+    " 'EMAIL_HOST_PASSWORD', 'EMAIL_USE_TLS', 'EMAIL_USE_SSL', 'DEFAULT_FROM_EMAIL', 'SERVER_EMAIL')}))"
+)
+
+
+def test_email_url_configures_the_smtp_server_with_starttls():
+    result = _run(EMAIL_SETTINGS, **PRODUCTION, EMAIL_URL="smtp+tls://stats%40hn.gov.cn:p%40ss:w0rd@smtp.example.gov.cn:587")
+    assert result.returncode == 0, result.stderr
+    got = json.loads(result.stdout.strip().splitlines()[-1])
+    assert got["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
+    assert (got["EMAIL_HOST"], got["EMAIL_PORT"]) == ("smtp.example.gov.cn", 587)
+    assert (got["EMAIL_HOST_USER"], got["EMAIL_HOST_PASSWORD"]) == ("stats@hn.gov.cn", "p@ss:w0rd")
+    assert got["EMAIL_USE_TLS"] is True and got["EMAIL_USE_SSL"] is False
+    assert got["DEFAULT_FROM_EMAIL"] == got["SERVER_EMAIL"] == "noreply@portal.example.gov.cn"
+
+
+def test_email_url_with_implicit_tls():
+    result = _run(EMAIL_SETTINGS, **PRODUCTION, EMAIL_URL="smtp+ssl://smtp.example.gov.cn:465")
+    got = json.loads(result.stdout.strip().splitlines()[-1])
+    assert got["EMAIL_PORT"] == 465 and got["EMAIL_USE_SSL"] is True and got["EMAIL_USE_TLS"] is False
+
+
+@pytest.mark.parametrize(
+    "mail",
+    [
+        {},  # nothing set: the console backend
+        {"EMAIL_URL": "consolemail://"},
+        {"EMAIL_URL": "memorymail://"},
+        {"DJANGO_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"},
+    ],
+)
+def test_production_refuses_to_start_with_a_backend_that_delivers_nothing(mail):
+    result = _run("import django; django.setup()", **PRODUCTION, **mail)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and "请设置 EMAIL_URL" in result.stderr
+
+
+def test_production_requires_a_sender_address():
+    env = {k: v for k, v in PRODUCTION.items() if k != "DJANGO_DEFAULT_FROM_EMAIL"}
+    result = _run("import django; django.setup()", **env, EMAIL_URL="smtp://smtp.example.gov.cn:25")
+    assert result.returncode != 0 and "DJANGO_DEFAULT_FROM_EMAIL" in result.stderr
+
+
+def test_a_negative_proxy_count_is_refused():
+    result = _run("import django; django.setup()", DJANGO_SETTINGS_MODULE="config.settings.local", QTS_TRUSTED_PROXY_COUNT="-1")
+    assert result.returncode != 0 and "QTS_TRUSTED_PROXY_COUNT" in result.stderr
+
+
+@pytest.mark.parametrize("variable", ["QTS_TRUSTED_PROXY_COUNT", "AXES_PROXY_COUNT"])
+def test_the_proxy_count_is_read_under_its_name_and_its_older_alias(variable):
+    code = "import django; django.setup(); from django.conf import settings as s; print(s.TRUSTED_PROXY_COUNT)"
+    result = _run(code, DJANGO_SETTINGS_MODULE="config.settings.local", **{variable: "2"})
+    assert result.stdout.strip().splitlines()[-1] == "2"
 
 
 def test_embedded_default_is_sqlite_with_in_process_tasks():

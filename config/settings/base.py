@@ -188,7 +188,13 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
+# E-mail: EMAIL_URL names the mail server, e.g. smtp+tls://user:password@smtp.example.gov.cn:587 (STARTTLS),
+# smtp+ssl://…:465 (TLS from the start), smtp://host:25; user and password percent-encoded. Without it,
+# DJANGO_EMAIL_BACKEND (default: print to the console). Production refuses the backends that deliver nothing.
 EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+if env("EMAIL_URL", default=""):
+    vars().update({key: value for key, value in env.email_url("EMAIL_URL").items() if key.startswith("EMAIL_")})
+EMAIL_TIMEOUT = env.int("DJANGO_EMAIL_TIMEOUT", default=20)  # seconds; a mail server that hangs must not hang a worker
 DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="质检统计直报 <noreply@localhost>")
 
 LOGGING = {

@@ -1,11 +1,26 @@
 """Production: every secret and host from the environment; passes `manage.py check --deploy` with no warnings."""
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F401,F403
-from .base import LOGGING, env
+from .base import EMAIL_BACKEND, LOGGING, env
 
 DEBUG = False
 DEMO_MODE = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
+
+# Reminders and complaints must reach people: refuse the backends that print, keep or drop mail.
+UNDELIVERING_EMAIL_BACKENDS = {
+    f"django.core.mail.backends.{name}.EmailBackend" for name in ("console", "locmem", "dummy", "filebased")
+}
+if EMAIL_BACKEND in UNDELIVERING_EMAIL_BACKENDS:
+    raise ImproperlyConfigured(
+        f"生产环境不能使用邮件后端 {EMAIL_BACKEND}（邮件不会发出）：请设置 EMAIL_URL，"
+        "例如 smtp+tls://用户名:密码@smtp.example.gov.cn:587"
+    )
+# A sender on the portal's own mail domain (a localhost sender is refused by most mail servers).
+DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
