@@ -8,6 +8,7 @@ bash scripts/setup.sh
 export DJANGO_SETTINGS_MODULE=${DJANGO_SETTINGS_MODULE:-config.settings.local}
 PY=.venv/bin/python
 
+$PY scripts/ensure_database.py  # PostgreSQL mode: create the database if it does not exist yet
 $PY manage.py migrate --noinput
 $PY manage.py seed_demo --if-empty
 
