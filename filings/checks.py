@@ -3,6 +3,7 @@
 Each finding has a stable code, the field it concerns (to show the message beside it) and a Chinese message naming it.
 """
 import datetime
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -53,13 +54,33 @@ PARTS = [
     ("E109", "standards_industry_lead", "standards_industry"),
     ("E111", "public_income_subsidy", "public_income_total"),
 ]
+# A unit worth 500,000 yuan or more adds at least 50 万元 to the instruments' original value.
+OVER_500K_VALUE = 50
 
 # Year-on-year warnings against last year's approved filing: (code, field).
 YEAR_ON_YEAR = [("W201", "staff_total"), ("W202", "revenue"), ("W203", "reports_total"), ("W204", "instruments_total")]
 YEAR_ON_YEAR_LIMIT = Decimal("0.5")
 
 ANNUAL_REPORT_REQUIRED = ["compliance", "conduct", "activities"]
-SR_REQUIRED = ["director_name", "director_mobile", "quality_manager_name", "staff_total", "contribution", "responsibility"]
+SR_REQUIRED = ["cma_certificate_number", "address", "postal_code", "director_name", "director_mobile",
+               "quality_manager_name", "staff_total", "fixed_assets", "instruments", "instruments_imported", "lab_area",
+               "contribution", "responsibility"]
+# Attachment 2, 5. 年度工作基本情况: every count is reported, zero included (E150).
+SR_WORK_COUNTS = ["samr_sampling_batches", "other_sampling_batches", "ccc_batches", "licence_batches",
+                  "arbitration_batches", "proficiency_batches", "proficiency_organised", "proficiency_self_organised",
+                  "national_standards", "national_standards_lead", "industry_standards", "industry_standards_lead"]
+# A centre is part of its legal entity: (centre field, entity statistics field) (E144).
+SR_WITHIN_ENTITY = [("staff_total", "staff_total"), ("instruments", "instruments_total"), ("lab_area", "lab_area"),
+                    ("fixed_assets", "total_assets")]
+# What the centre added during the year is part of what it has at the year's end (E145).
+SR_ADDED_WITHIN_STOCK = [("new_staff", "staff_total"), ("new_instruments", "instruments"),
+                         ("lab_area_added", "lab_area")]
+SR_SHARES = ["research_share", "commissioned_income_share"]  # 0–100 % (E146)
+SR_GROWTHS = ["commissioned_growth", "income_growth"]  # a fall cannot exceed 100 % (E146)
+
+MOBILE = re.compile(r"(?:\+?86-?)?1[3-9]\d{9}")
+LANDLINE = re.compile(r"(?:\(0\d{2,3}\)|0\d{2,3}-?)\d{7,8}(?:-\d{1,6})?")
+POSTAL_CODE = re.compile(r"[0-8]\d{5}")
 
 
 def check_statistics(stats, previous=None) -> list[Finding]:
@@ -72,21 +93,40 @@ def check_statistics(stats, previous=None) -> list[Finding]:
     for code, whole, parts, template in SPLITS:
         total = getattr(stats, whole)
         values = [getattr(stats, part) for part in parts]
-        if total is None or all(value is None for value in values):
+        if total is None:
+            continue  # E101 names the missing total
+        if all(value is None for value in values):
+            # A split left entirely blank is no split at all (a statistician reads it as missing, not as zero).
+            if total > 0:
+                names = "、".join(_label(M, part) for part in parts)
+                findings.append(Finding(code, ERROR, f"statistics.{parts[0]}",
+                                        f"“{_label(M, whole)}”为 {total}，请填写其分项（{names}），合计应等于总数。"))
             continue
         if sum(_n(value) for value in values) != total:
             message = template.format(parts=sum(_n(v) for v in values), whole=total)
             findings.append(Finding(code, ERROR, f"statistics.{parts[0]}", f"“{_label(M, whole)}”：{message}"))
     for code, part, whole in PARTS:
+        if whole in REQUIRED_STATISTICS and getattr(stats, whole) is None:
+            continue  # one fault, one message: E101 already asks for the whole
         if getattr(stats, part) is not None and _n(getattr(stats, part)) > _n(getattr(stats, whole)):
             findings.append(Finding(
                 code, ERROR, f"statistics.{part}",
                 f"“{_label(M, part)}”（{getattr(stats, part)}）不能大于“{_label(M, whole)}”（{_n(getattr(stats, whole))}）。",
             ))
     public_parts = ["public_income_subsidy", "public_income_service", "public_income_business"]
-    if stats.public_income_total is not None and sum(_n(getattr(stats, p)) for p in public_parts) > stats.public_income_total:
+    subsidy_too_large = any(f.code == "E111" for f in findings)
+    if (stats.public_income_total is not None and not subsidy_too_large
+            and sum(_n(getattr(stats, p)) for p in public_parts) > stats.public_income_total):
+        # Skipped when E111 fired: a subsidy larger than the total is one fault, reported once.
         findings.append(Finding("E112", ERROR, "statistics.public_income_service",
                                 "财政补助、事业、经营收入之和不能大于“本年收入合计”。"))
+    over_500k, value_total = stats.instruments_over_500k, stats.instrument_value_total
+    if over_500k and value_total is not None and over_500k * OVER_500K_VALUE > value_total:
+        findings.append(Finding(
+            "E113", ERROR, "statistics.instruments_over_500k",
+            f"“{_label(M, 'instruments_over_500k')}”为 {over_500k} 台套，其原值至少 {over_500k * OVER_500K_VALUE} 万元，"
+            f"大于“{_label(M, 'instrument_value_total')}”（{value_total}），请核对。",
+        ))
 
     revenue, reports = stats.revenue, stats.reports_total
     if revenue and revenue > 0 and reports == 0:
@@ -119,30 +159,104 @@ def check_annual_report(report) -> list[Finding]:
     ]
 
 
-def check_sr_report(report) -> list[Finding]:
+def _blank(value):
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _phone(value):
+    """A phone number as people write it, with spaces and full-width hyphens removed."""
+    return re.sub(r"\s", "", value).replace("－", "-").replace("—", "-")
+
+
+def _sr_phones(report):
+    """(field for the message, label, value, kind) of every phone number in the report."""
     from .models import SocialResponsibilityReport as M
 
+    phones = [("director_mobile", _label(M, "director_mobile"), report.director_mobile, MOBILE),
+              ("quality_manager_phone", _label(M, "quality_manager_phone"), report.quality_manager_phone, LANDLINE),
+              ("quality_manager_mobile", _label(M, "quality_manager_mobile"), report.quality_manager_mobile, MOBILE),
+              ("fax", _label(M, "fax"), report.fax, LANDLINE)]
+    for index, deputy in enumerate(report.deputies or [], start=1):
+        if isinstance(deputy, dict):
+            phones.append((f"deputy{index}_phone", f"副主任{index}座机", deputy.get("phone") or "", LANDLINE))
+            phones.append((f"deputy{index}_mobile", f"副主任{index}手机", deputy.get("mobile") or "", MOBILE))
+    return phones
+
+
+def check_sr_report(report, *, stats=None, certificate_numbers=None, year=None) -> list[Finding]:
+    """One centre's report; `stats` (the entity's statistics) and `certificate_numbers` (its certificates valid in
+    the year) enable the checks against the legal entity."""
+    from .models import FilingStatistics
+    from .models import SocialResponsibilityReport as M
+
+    centre = report.centre.name
     findings = []
+
+    def add(code, field, message):
+        findings.append(Finding(code, ERROR, f"sr.{report.centre_id}.{field}", f"{centre}：{message}"))
+
     for field in SR_REQUIRED:
-        value = getattr(report, field)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            findings.append(Finding("E140", ERROR, f"sr.{report.centre_id}.{field}",
-                                    f"{report.centre.name}：请填写“{_label(M, field)}”。"))
-    staff_parts = [report.staff_management, report.staff_testing, report.staff_auxiliary]
-    if report.staff_total is not None and sum(_n(p) for p in staff_parts) > report.staff_total:
-        findings.append(Finding("E141", ERROR, f"sr.{report.centre_id}.staff_management",
-                                f"{report.centre.name}：管理、检验检测、辅助人员之和不能大于中心员工总数。"))
-    for code, part, whole in [
-        ("E142", "instruments_imported", "instruments"),
-        ("E142", "proficiency_organised", "proficiency_batches"),
-        ("E142", "national_standards_lead", "national_standards"),
-        ("E142", "industry_standards_lead", "industry_standards"),
-        ("E142", "external_funding_state", "external_funding"),
-    ]:
+        if _blank(getattr(report, field)):
+            add("E140", field, f"请填写“{_label(M, field)}”。")
+    for field in SR_WORK_COUNTS:
+        if getattr(report, field) is None:
+            add("E150", field, f"请填写年度工作量“{_label(M, field)}”（没有请填 0）。")
+
+    staff_parts = ["staff_management", "staff_testing", "staff_auxiliary"]
+    if report.staff_total is not None:
+        total_parts = sum(_n(getattr(report, p)) for p in staff_parts)
+        if total_parts != report.staff_total:
+            # 附件2：“现有员工 N 人，其中管理人员、检验检测人员、辅助人员（适用时）”是对员工的划分，三者之和等于总数。
+            add("E141", "staff_management",
+                f"管理人员、检验检测人员、辅助人员之和（{total_parts}）应等于“{_label(M, 'staff_total')}”"
+                f"（{report.staff_total}）；没有辅助人员请填 0。")
+    required = set(SR_REQUIRED) | set(SR_WORK_COUNTS)
+    for part, whole in [("instruments_imported", "instruments"), ("proficiency_organised", "proficiency_batches"),
+                        ("national_standards_lead", "national_standards"),
+                        ("industry_standards_lead", "industry_standards"), ("external_funding_state", "external_funding")]:
+        if whole in required and getattr(report, whole) is None:
+            continue  # E140 / E150 already ask for the whole
         if getattr(report, part) is not None and _n(getattr(report, part)) > _n(getattr(report, whole)):
-            findings.append(Finding(code, ERROR, f"sr.{report.centre_id}.{part}",
-                                    f"{report.centre.name}：“{_label(M, part)}”不能大于“{_label(M, whole)}”。"))
+            add("E142", part, f"“{_label(M, part)}”不能大于“{_label(M, whole)}”。")
+    for added, stock in SR_ADDED_WITHIN_STOCK:
+        value, whole = getattr(report, added), getattr(report, stock)
+        if value is not None and whole is not None and value > whole:
+            add("E145", added, f"“{_label(M, added)}”（{value}）不能大于年末的“{_label(M, stock)}”（{whole}）。")
+    for field in SR_SHARES:
+        value = getattr(report, field)
+        if value is not None and not 0 <= value <= 100:
+            add("E146", field, f"“{_label(M, field)}”（{value}）应在 0 到 100 之间。")
+    for field in SR_GROWTHS:
+        value = getattr(report, field)
+        if value is not None and value < -100:
+            add("E146", field, f"“{_label(M, field)}”（{value}）不能低于 -100（下降不会超过 100%）。")
+    if stats is not None:
+        for field, entity_field in SR_WITHIN_ENTITY:
+            value, whole = getattr(report, field), getattr(stats, entity_field)
+            if value is not None and whole is not None and value > whole:
+                add("E144", field, f"“{_label(M, field)}”（{value}）不能大于所在法人单位的"
+                                   f"“{_label(FilingStatistics, entity_field)}”（{whole}）。")
+    number = (report.cma_certificate_number or "").strip()
+    if number and certificate_numbers is not None and number not in certificate_numbers:
+        period = f"{year}年度内" if year else ""
+        add("E147", "cma_certificate_number",
+            f"“{_label(M, 'cma_certificate_number')}”（{number}）不是所在法人单位{period}有效的资质认定证书，"
+            f"请按“本单位信息”中的证书号填写。")
+    for field, label, value, pattern in _sr_phones(report):
+        value = _phone(value or "")
+        if value and not pattern.fullmatch(value):
+            kind = "11 位手机号，如 13812345678" if pattern is MOBILE else "区号加座机号，如 0731-88888888"
+            add("E148", field, f"“{label}”（{value}）格式不正确，应为{kind}。")
+    postal_code = (report.postal_code or "").strip()
+    if postal_code and not POSTAL_CODE.fullmatch(postal_code):
+        add("E149", "postal_code", f"“{_label(M, 'postal_code')}”（{postal_code}）应为 6 位数字。")
     return findings
+
+
+def check_sr_presence(centre) -> Finding:
+    """A centre the entity leads whose report was never started (E143)."""
+    return Finding("E143", ERROR, f"sr.{centre.pk}",
+                   f"本单位牵头的国家质检中心“{centre.name}”尚未填写社会责任报告，请在“社会责任报告：{centre.name}”页填写。")
 
 
 def check_institution(institution, year: int) -> list[Finding]:
@@ -158,25 +272,43 @@ def check_institution(institution, year: int) -> list[Finding]:
 
 
 def run_checks(filing) -> list[Finding]:
-    """Every finding for a filing, errors first."""
-    from .selectors import previous_approved_statistics
+    """Every finding for a filing, errors first. The social responsibility reports checked are those in force (the
+    register's centres while the filing may change, the submitted ones after)."""
+    from .selectors import previous_approved_statistics, sr_reports_in_force
 
-    findings = check_institution(filing.institution, filing.year.year)
+    year = filing.year.year
+    findings = check_institution(filing.institution, year)
     findings += check_statistics(filing.statistics, previous_approved_statistics(filing))
     findings += check_annual_report(filing.annual_report)
-    for report in filing.sr_reports.select_related("centre"):
-        findings += check_sr_report(report)
+    parts = sr_reports_in_force(filing)
+    if parts:
+        certificates = set(
+            filing.institution.cma_certificates.filter(
+                issue_date__lte=datetime.date(year, 12, 31), expiry_date__gte=datetime.date(year, 1, 1)
+            ).values_list("number", flat=True)
+        )
+    for centre, report in parts:
+        if report is None:
+            findings.append(check_sr_presence(centre))
+        else:
+            findings += check_sr_report(report, stats=filing.statistics, certificate_numbers=certificates, year=year)
     return sorted(findings, key=lambda f: (not f.is_error, f.code))
 
 
 # Every code with its meaning, for the help page and the tests.
 CHECK_CODES = {
-    "E101": "必填指标未填写", "E102": "学历分项之和不等于从业人员", "E103": "职称分项之和不等于从业人员",
+    "E101": "必填指标未填写", "E102": "学历分项之和不等于从业人员（含分项均未填写）",
+    "E103": "职称分项之和不等于从业人员（含分项均未填写）",
     "E104": "国产与进口仪器之和不等于总数", "E105": "50万元以上仪器大于仪器总数", "E106": "仪器原值分项之和不等于总值",
     "E107": "各类报告之和不等于报告总数", "E108": "发明专利大于有效专利", "E109": "牵头标准大于参与标准",
-    "E111": "财政补助收入大于收入合计", "E112": "收入分项之和大于收入合计", "E120": "年度报告必填部分未填写",
+    "E111": "财政补助收入大于收入合计", "E112": "收入分项之和大于收入合计（财政补助本身超出时只报 E111）",
+    "E113": "50万元以上仪器台套数×50万元大于仪器原值", "E120": "年度报告必填部分未填写",
     "E130": "无检验检测场所", "E131": "无有效资质", "E132": "成立年份晚于统计年度", "E140": "社会责任报告必填项未填写",
-    "E141": "中心人员分项大于总数", "E142": "社会责任报告部分大于整体",
+    "E141": "中心管理、检验检测、辅助人员之和不等于员工总数", "E142": "社会责任报告部分大于整体",
+    "E143": "牵头的国家质检中心缺少社会责任报告", "E144": "中心人员、仪器、面积或资产大于所在法人单位",
+    "E145": "新增人员、仪器或面积大于年末总量", "E146": "百分比超出范围（占比超过100%或下降超过100%）",
+    "E147": "资质认定证书号不是本单位有效证书", "E148": "电话号码格式不正确", "E149": "邮政编码格式不正确",
+    "E150": "国家质检中心年度工作量未填写",
     "W201": "从业人员较上年变化超过50%", "W202": "营业收入较上年变化超过50%", "W203": "报告数量较上年变化超过50%",
     "W204": "仪器设备较上年变化超过50%", "W210": "有收入无报告", "W211": "有报告无收入",
 }

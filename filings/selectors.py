@@ -3,7 +3,10 @@ from django.utils import timezone
 
 from accounts.scoping import visible_to
 
-from .models import Extension, Filing, FilingStatistics, ReportingYear
+from .models import Extension, Filing, FilingStatistics, ReportingYear, SocialResponsibilityReport
+
+# While the filer may still change the filing its parts follow the register; once handed in, the submission counts.
+FOLLOWS_REGISTER = (Filing.Status.DRAFT, Filing.Status.RETURNED)
 
 
 def filings_visible_to(user):
@@ -42,3 +45,28 @@ def days_left(filing_or_year, now=None) -> int | None:
     now = now or timezone.now()
     deadline = editing_deadline(filing_or_year, now) if isinstance(filing_or_year, Filing) else filing_or_year.closes_at
     return (timezone.localtime(deadline).date() - timezone.localtime(now).date()).days
+
+
+def sr_reports_in_force(filing) -> list[tuple]:
+    """The (centre, report) pairs this filing must carry, by centre name; report is None where no part was saved yet.
+
+    While the filing is a draft or returned, they are the national centres its entity leads now in the register: a
+    centre registered (or handed to this entity) after the filing was opened appears, and the part of a centre the
+    entity no longer leads is kept in the database but no longer required. Once handed in, the centres of the latest
+    submission's snapshot count, whatever the register says since."""
+    from institutions.models import NationalCentre
+
+    if filing.status in FOLLOWS_REGISTER:
+        centres = NationalCentre.objects.filter(lead_institution_id=filing.institution_id)
+    else:
+        snapshot = filing.snapshots.only("data").first()
+        if snapshot is None:
+            centres = NationalCentre.objects.filter(lead_institution_id=filing.institution_id)
+        else:
+            centres = NationalCentre.objects.filter(pk__in=[r["centre_id"] for r in snapshot.data.get("sr_reports", [])])
+    centres = list(centres.order_by("name"))
+    reports = {
+        report.centre_id: report
+        for report in SocialResponsibilityReport.objects.filter(filing=filing, centre__in=centres).select_related("centre")
+    }
+    return [(centre, reports.get(centre.pk)) for centre in centres]

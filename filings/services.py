@@ -30,6 +30,8 @@ def open_filing(institution, year, *, actor) -> Filing:
 
 
 def ensure_parts(filing) -> None:
+    """The parts of a new filing. Social responsibility reports are created for the centres led at this moment; a
+    centre registered later still gets its part, because pages and checks read `selectors.sr_reports_in_force`."""
     FilingStatistics.objects.get_or_create(filing=filing)
     AnnualReport.objects.get_or_create(filing=filing)
     for centre in NationalCentre.objects.filter(lead_institution_id=filing.institution_id):
@@ -63,6 +65,11 @@ def save_part(filing, part, *, actor, expected_version, data: dict) -> Filing:
         locked = _editable(filing, actor, expected_version)
         if part.filing_id != locked.pk:
             raise PermissionDenied("该部分不属于本填报。")
+        if isinstance(part, SocialResponsibilityReport) and not NationalCentre.objects.filter(
+            pk=part.centre_id, lead_institution_id=locked.institution_id
+        ).exists():
+            # The register changed since the page was loaded: the centre is no longer led by this entity.
+            raise TransitionRefused("该国家质检中心已不由本单位牵头，无需填报其社会责任报告；本次内容未保存。")
         for field, value in data.items():
             setattr(part, field, value)
         part.full_clean()

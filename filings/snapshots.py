@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from .checks import run_checks
 from .models import AnnualReport, FilingStatistics, SocialResponsibilityReport
+from .selectors import sr_reports_in_force
 
 SKIP = {"id", "filing", "centre", "document"}
 
@@ -67,7 +68,9 @@ def snapshot_data(filing, number: int) -> dict:
                 "fields": _fields(report, SocialResponsibilityReport),
                 "document": report.document.name if report.document else "",
             }
-            for report in filing.sr_reports.select_related("centre")
+            # The parts in force: the centres the entity leads at submission (selectors.sr_reports_in_force).
+            for _, report in sr_reports_in_force(filing)
+            if report is not None
         ],
         "warnings": [
             {"code": f.code, "message": f.message, "explanation": explanations.get(f.code, "")}

@@ -13,7 +13,7 @@ from institutions.models import CmaCertificate
 from . import pdf, selectors, services, workflow
 from .checks import run_checks
 from .forms import AnnualReportForm, ExplanationForm, SocialResponsibilityForm, StatisticsForm
-from .models import Filing
+from .models import Filing, SocialResponsibilityReport
 from .workflow import TransitionRefused
 
 EDITABLE = (Filing.Status.DRAFT, Filing.Status.RETURNED)
@@ -37,9 +37,9 @@ def _editable(request, filing) -> bool:
 def _steps(filing):
     steps = [("statistics", "统计调查数据", reverse("filings:statistics", args=[filing.pk])),
              ("annual-report", "年度报告", reverse("filings:annual_report", args=[filing.pk]))]
-    for report in filing.sr_reports.select_related("centre"):
-        steps.append((f"sr-{report.centre_id}", f"社会责任报告：{report.centre.name}",
-                      reverse("filings:sr_report", args=[filing.pk, report.centre_id])))
+    for centre, _ in selectors.sr_reports_in_force(filing):
+        steps.append((f"sr-{centre.pk}", f"社会责任报告：{centre.name}",
+                      reverse("filings:sr_report", args=[filing.pk, centre.pk])))
     steps.append(("submit", "校验与提交", reverse("filings:submit", args=[filing.pk])))
     return steps
 
@@ -148,9 +148,13 @@ def annual_report(request, pk):
 
 def sr_report(request, pk, centre_id):
     filing = _filing(request, pk)
-    report = filing.sr_reports.select_related("centre").filter(centre_id=centre_id).first()
-    if report is None:
+    centre, report = next(((c, r) for c, r in selectors.sr_reports_in_force(filing) if c.pk == centre_id), (None, None))
+    if centre is None:
         raise Http404("本填报没有该国家质检中心的社会责任报告。")
+    if report is None:
+        # A centre the entity leads whose part was never saved (e.g. registered after the filing was opened): the
+        # form starts blank and the first save creates the part.
+        report = SocialResponsibilityReport(filing=filing, centre=centre)
     return _edit_part(request, filing, report, SocialResponsibilityForm, f"sr-{centre_id}", "filings/part_form.html",
                       f"sr.{centre_id}.")
 

@@ -206,3 +206,30 @@ def make_filing(institution=None, *, year=None, status="draft", complete=True, *
     FilingStatistics.objects.create(filing=filing, **values)
     AnnualReport.objects.create(filing=filing, **(COMPLETE_ANNUAL_REPORT if complete else {}))
     return filing
+
+
+# A social responsibility report that passes every check (within COMPLETE_STATISTICS' entity; the certificate number
+# is the entity's, filled in by make_sr_report).
+COMPLETE_SR_REPORT = dict(
+    address="湖南省长沙市岳麓区麓谷大道1号", postal_code="410205", director_name="张主任", director_mobile="13800000000",
+    quality_manager_name="李质量", quality_manager_phone="0731-88880000", quality_manager_mobile="13900000000",
+    staff_total=40, staff_management=5, staff_testing=30, staff_auxiliary=5, fixed_assets=Decimal("1200"),
+    instruments=150, instruments_imported=10, lab_area=Decimal("1800"),
+    samr_sampling_batches=120, other_sampling_batches=300, ccc_batches=0, licence_batches=15, arbitration_batches=4,
+    proficiency_batches=6, proficiency_organised=1, proficiency_self_organised=2, national_standards=1,
+    national_standards_lead=0, industry_standards=2, industry_standards_lead=1,
+    new_staff=3, new_instruments=12, lab_area_added=Decimal("200"), research_share=Decimal("8.5"),
+    commissioned_income_share=Decimal("60"), contribution="服务产业升级。", responsibility="履行社会责任。",
+)
+
+
+def make_sr_report(filing, centre=None, **values):
+    """A complete social responsibility report of `filing` for `centre` (a new centre led by the entity if none)."""
+    from filings.models import SocialResponsibilityReport
+
+    centre = centre or NationalCentreFactory(lead_institution=filing.institution)
+    certificate = filing.institution.cma_certificates.order_by("pk").first()
+    number = {"cma_certificate_number": certificate.number} if certificate else {}
+    return SocialResponsibilityReport.objects.create(
+        filing=filing, centre=centre, **{**COMPLETE_SR_REPORT, **number, **values}
+    )

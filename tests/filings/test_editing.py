@@ -139,8 +139,7 @@ def test_pdfs_print_from_the_snapshot_with_chinese_text(logged_in, filer, filing
 
     report = _sr(filing)
     SocialResponsibilityReport.objects.filter(pk=report.pk).update(
-        director_name="张主任", director_mobile="13800000000", quality_manager_name="李质量", staff_total=10,
-        contribution="服务湖南建材产业。", responsibility="履行社会责任。")
+        **factories.COMPLETE_SR_REPORT, cma_certificate_number=filing.institution.cma_certificates.first().number)
     filing = services.submit_filing(filing, actor=filer, expected_version=filing.version)
     for name, url in [
         ("receipt", reverse("filings:pdf", args=[filing.pk, "receipt"])),
