@@ -1,8 +1,10 @@
 import os
 
 import pytest
+from playwright.sync_api import expect
 
 CHROMIUM = "/usr/bin/chromium"
+PAGE_TIMEOUT = 15000  # ms, for actions and for expect(); a background job's own wait passes a longer one
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
@@ -20,6 +22,7 @@ def browser():
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            expect.set_options(timeout=PAGE_TIMEOUT)  # assertions wait as long as actions do
             yield browser
             browser.close()
     finally:
@@ -30,7 +33,7 @@ def browser():
 def page(browser, live_server):
     context = browser.new_context(base_url=live_server.url, locale="zh-CN", timezone_id="Asia/Shanghai")
     page = context.new_page()
-    page.set_default_timeout(15000)
+    page.set_default_timeout(PAGE_TIMEOUT)
     yield page
     context.close()
 
@@ -42,6 +45,6 @@ def login(page):
         page.get_by_label("用户名").fill(username)
         page.get_by_label("密码").fill(password)
         page.get_by_role("button", name="登录").click()
-        page.wait_for_url("**/")
+        expect(page).to_have_url("/")  # the home page; "**/" would also match the login page itself
 
     return do_login

@@ -1,5 +1,6 @@
 """A provincial reviewer opens the dashboard, picks a year and the counting rule, and sees every chart drawn."""
 import pytest
+from playwright.sync_api import expect
 
 from tests import factories
 
@@ -20,12 +21,12 @@ def test_reviewer_reads_the_dashboard_charts(page, login, transactional_db):
     page.get_by_role("link", name="统计看板").click()
     page.get_by_label("统计年度").select_option(label="2025年度")
     page.get_by_role("button", name="查看").click()
-    assert page.get_by_test_id("figure-counted").inner_text() == "2"
-    assert "-33.3%" in page.get_by_test_id("figure-counted").locator("..").inner_text()
+    expect(page.get_by_test_id("figure-counted")).to_have_text("2")
+    expect(page.get_by_test_id("figure-counted").locator("..")).to_contain_text("-33.3%")
     for chart in ("filing-states", "by-city", "top-fields", "year-on-year", "by-nature", "by-ownership"):
-        page.locator(f"#chart-{chart} canvas").first.wait_for(state="attached")
+        expect(page.locator(f"#chart-{chart} canvas").first).to_be_attached()
     page.get_by_label("包含已提交").check()
     page.get_by_role("button", name="查看").click()
-    assert page.get_by_test_id("figure-counted").inner_text() == "3"
-    assert "审核通过、审核中和已提交" in page.get_by_test_id("dashboard-basis").inner_text()
+    expect(page.get_by_test_id("figure-counted")).to_have_text("3")
+    expect(page.get_by_test_id("dashboard-basis")).to_contain_text("审核通过、审核中和已提交")
     assert errors == []

@@ -2,10 +2,11 @@
 import subprocess
 
 import pytest
+from playwright.sync_api import expect
 
 from filings.models import Filing
 from tests import factories
-from tests.factories import COMPLETE_ANNUAL_REPORT, COMPLETE_STATISTICS
+from tests.factories import COMPLETE_ANNUAL_REPORT, COMPLETE_SR_REPORT, COMPLETE_STATISTICS
 
 pytestmark = pytest.mark.e2e
 
@@ -27,27 +28,26 @@ def test_filer_files_the_year(page, login, transactional_db, tmp_path):
     for name, text in COMPLETE_ANNUAL_REPORT.items():
         page.fill(f"#id_{name}", text)
     page.get_by_role("button", name="保存并下一步").click()
-    assert "社会责任报告" in page.locator("h1").inner_text() or "国家工程机械" in page.content()
-    for name, value in {"director_name": "张主任", "director_mobile": "13800000000",
-                        "quality_manager_name": "李质量", "staff_total": "30", "contribution": "服务工程机械产业。",
-                        "responsibility": "履行社会责任。"}.items():
-        page.fill(f"#id_{name}", value)
+    expect(page.get_by_test_id("steps").locator(".active")).to_contain_text("社会责任报告：国家工程机械")
+    for name, value in {**COMPLETE_SR_REPORT, "cma_certificate_number": institution.cma_certificates.first().number,
+                        "contribution": "服务工程机械产业。"}.items():
+        page.fill(f"#id_{name}", str(value))
     page.get_by_role("button", name="保存并下一步").click()
 
-    errors = page.get_by_test_id("errors").inner_text()
-    assert "E102" in errors
-    assert page.get_by_role("button", name="提交审核").is_disabled()
-    assert "W211" in page.get_by_test_id("explanations").inner_text()
+    expect(page.get_by_test_id("errors")).to_contain_text("E102")
+    expect(page.get_by_role("button", name="提交审核")).to_be_disabled()
+    expect(page.get_by_test_id("explanations")).to_contain_text("W211")
 
     page.get_by_role("link", name="1. 统计调查数据").click()
-    assert "【E102】" in page.content()
+    expect(page.get_by_test_id("findings")).to_contain_text("【E102】")
     page.fill("#id_staff_master", "8")
     page.get_by_role("button", name="保存草稿").click()
+    expect(page.get_by_text("已保存草稿。")).to_be_visible()
     page.get_by_role("link", name="4. 校验与提交").click()
-    assert "没有错误" in page.get_by_test_id("errors").inner_text()
+    expect(page.get_by_test_id("errors")).to_contain_text("没有错误")
     page.fill("#id_explain_W211", "本年度全部为政府委托免费检测，无营业收入。")
     page.get_by_role("button", name="提交审核").click()
-    assert page.get_by_test_id("filing-status").inner_text() == "已提交"
+    expect(page.get_by_test_id("filing-status")).to_have_text("已提交")
 
     with page.expect_download() as download_info:
         page.get_by_test_id("receipt-link").click()

@@ -4,6 +4,7 @@ import csv
 import io
 
 import pytest
+from playwright.sync_api import expect
 
 from institutions import imports
 from institutions.models import Institution
@@ -38,21 +39,22 @@ def test_admin_imports_the_register_after_fixing_the_reported_rows(page, login, 
     bad = {**good, "资质认定证书编号": "21180106", "有效期至": "2020-01-01"}
     page.set_input_files("input[type=file]", files=[{"name": "名录.csv", "mimeType": "text/csv", "buffer": csv_bytes([bad])}])
     page.get_by_role("button", name="上传并校验").click()
-    assert page.get_by_test_id("import-status").inner_text() == "校验未通过"
-    errors = page.get_by_test_id("import-errors").inner_text()
-    assert "第 2 行" in errors and "资质认定证书编号" in errors and "有效期至" in errors
+    expect(page.get_by_test_id("import-status")).to_have_text("校验未通过")
+    errors = page.get_by_test_id("import-errors")
+    for text in ("第 2 行", "资质认定证书编号", "有效期至"):
+        expect(errors).to_contain_text(text)
     assert not Institution.objects.exists()
 
     page.get_by_role("link", name="返回导入列表").click()
     page.set_input_files("input[type=file]", files=[{"name": "名录.csv", "mimeType": "text/csv", "buffer": csv_bytes([good])}])
     page.get_by_role("button", name="上传并校验").click()
-    assert page.get_by_test_id("import-status").inner_text() == "待确认导入"
+    expect(page.get_by_test_id("import-status")).to_have_text("待确认导入")
     assert not Institution.objects.exists()
     page.get_by_role("button", name="确认导入").click()
-    page.get_by_test_id("import-status").filter(has_text="已导入").wait_for()
+    expect(page.get_by_test_id("import-status")).to_have_text("已导入")
 
     page.goto("/institutions/?q=导入检测")
     page.get_by_role("link", name="湖南导入检测有限公司").click()
-    assert "211801060077" in page.get_by_test_id("certificates").inner_text()
-    assert "芙蓉南路77号" in page.get_by_test_id("sites").inner_text()
-    assert "名录导入" in page.get_by_test_id("history").inner_text()
+    expect(page.get_by_test_id("certificates")).to_contain_text("211801060077")
+    expect(page.get_by_test_id("sites")).to_contain_text("芙蓉南路77号")
+    expect(page.get_by_test_id("history")).to_contain_text("名录导入")

@@ -1,6 +1,7 @@
 """A filer keeps the entity's profile: adds a national certificate and a site, and sees the reviewing authority
 the system derives change from the province to SAMR."""
 import pytest
+from playwright.sync_api import expect
 
 from institutions.models import Institution, ReviewingAuthority
 from tests import factories
@@ -16,9 +17,9 @@ def test_filer_adds_a_certificate_and_a_site_and_sees_the_authority_change(page,
     page.get_by_role("link", name="本单位信息").first.click()
 
     authority = page.get_by_test_id("reviewing-authority")
-    assert "省级市场监督管理局" in authority.get_by_test_id("authority-value").inner_text()
-    assert "仅持有省级" in authority.inner_text()
-    assert "至少要有一个检验检测场所" in page.get_by_test_id("filing-blockers").inner_text()
+    expect(authority.get_by_test_id("authority-value")).to_contain_text("省级市场监督管理局")
+    expect(authority).to_contain_text("仅持有省级")
+    expect(page.get_by_test_id("filing-blockers")).to_contain_text("至少要有一个检验检测场所")
 
     # A national certificate covering more capability items than the provincial one.
     page.get_by_role("link", name="编辑证书").click()
@@ -26,35 +27,36 @@ def test_filer_adds_a_certificate_and_a_site_and_sees_the_authority_change(page,
     number.fill("230012010042")
     number.blur()
     hint = page.locator("[data-role=cma-decoded]").filter(has_text="国家市场监督管理总局（国家级）")
-    hint.wait_for()
-    assert "环境与环保" in hint.inner_text() and "2023年" in hint.inner_text()
+    expect(hint).to_contain_text("环境与环保")
+    expect(hint).to_contain_text("2023年")
     page.fill('input[name="certificates-1-issue_date"]', "2023-04-01")
     page.fill('input[name="certificates-1-expiry_date"]', "2029-03-31")
     page.fill('input[name="certificates-1-capability_items"]', "260")
     page.get_by_role("button", name="保存").click()
-    page.get_by_text("资质认定证书已保存。").wait_for()
+    expect(page.get_by_text("资质认定证书已保存。")).to_be_visible()
 
-    assert "国家市场监督管理总局" in page.get_by_test_id("authority-value").inner_text()
-    assert "国家级证书覆盖的能力项更多" in page.get_by_test_id("authority-reason").inner_text()
-    assert "230012010042" in page.get_by_test_id("certificates").inner_text()
+    expect(page.get_by_test_id("authority-value")).to_contain_text("国家市场监督管理总局")
+    expect(page.get_by_test_id("authority-reason")).to_contain_text("国家级证书覆盖的能力项更多")
+    expect(page.get_by_test_id("certificates")).to_contain_text("230012010042")
 
     # A bad site address is refused with a message, then a good one is saved.
     page.get_by_role("link", name="编辑场所").click()
     page.fill('input[name="sites-0-address"]', "长沙")
     page.get_by_role("button", name="保存").click()
-    assert "请填写完整的场所地址" in page.content()
+    expect(page.get_by_text("请填写完整的场所地址")).to_be_visible()
     page.fill('input[name="sites-0-address"]', "湖南省长沙市岳麓区麓谷大道658号")
     page.get_by_role("button", name="保存").click()
-    page.get_by_text("检验检测场所已保存。").wait_for()
-    assert "麓谷大道658号" in page.get_by_test_id("sites").inner_text()
-    assert page.get_by_test_id("filing-blockers").count() == 0
+    expect(page.get_by_text("检验检测场所已保存。")).to_be_visible()
+    expect(page.get_by_test_id("sites")).to_contain_text("麓谷大道658号")
+    expect(page.get_by_test_id("filing-blockers")).to_have_count(0)
 
     # Holding both levels, the institution may choose; the history shows who changed what.
     page.get_by_label("省级市场监督管理局").check()
     page.get_by_role("button", name="保存审核单位选择").click()
-    assert "机构自选" in page.get_by_test_id("reviewing-authority").inner_text()
-    history = page.get_by_test_id("history").inner_text()
-    assert "新增 资质认定证书 230012010042" in history and "新增 场所" in history and filer.first_name in history
+    expect(page.get_by_test_id("reviewing-authority")).to_contain_text("机构自选")
+    history = page.get_by_test_id("history")
+    for text in ("新增 资质认定证书 230012010042", "新增 场所", filer.first_name):
+        expect(history).to_contain_text(text)
     institution.refresh_from_db()
     assert institution.reviewing_authority == ReviewingAuthority.PROVINCE and institution.reviewing_authority_chosen
     assert Institution.objects.count() == 1

@@ -4,6 +4,7 @@ import csv
 import io
 
 import pytest
+from playwright.sync_api import expect
 
 from reports.quarters import recent_quarters
 from tests import factories
@@ -31,19 +32,20 @@ def test_filer_uploads_gbk_file_and_downloads_rejected_lines(page, login, transa
 
     login(filer.username)
     page.get_by_role("link", name="报告编号上传").click()
-    assert page.get_by_label("季度").input_value() == previous.code  # the previous quarter is proposed
+    expect(page.get_by_label("季度")).to_have_value(previous.code)  # the previous quarter is proposed
     page.get_by_label("编号文件").set_input_files(str(source))
     page.get_by_role("button", name="上传并检查").click()
 
     card = page.get_by_test_id("batch")
     rejects_link = card.get_by_role("link", name="下载不合格行清单")
-    rejects_link.wait_for(state="visible", timeout=60000)
-    assert card.locator(".progress-bar").inner_text() == "100%"
+    expect(rejects_link).to_be_visible(timeout=60000)
+    expect(card.locator(".progress-bar")).to_have_text("100%")
     counts = page.get_by_test_id("batch-counts")
-    assert counts.locator("[data-count=encoding]").inner_text() == "GBK"
-    assert counts.locator("[data-count=accepted]").inner_text() == "2"
-    assert counts.locator("[data-count=duplicate_in_file]").inner_text() == "1"
-    assert counts.locator("[data-count=rejected]").inner_text() == "3"
+    expect(counts).to_be_visible()
+    expect(counts.locator("[data-count=encoding]")).to_have_text("GBK")
+    expect(counts.locator("[data-count=accepted]")).to_have_text("2")
+    expect(counts.locator("[data-count=duplicate_in_file]")).to_have_text("1")
+    expect(counts.locator("[data-count=rejected]")).to_have_text("3")
 
     with page.expect_download() as download_info:
         rejects_link.click()
@@ -57,7 +59,7 @@ def test_filer_uploads_gbk_file_and_downloads_rejected_lines(page, login, transa
 
     # The institution's status now shows the quarter as uploaded.
     page.get_by_role("link", name="返回上传页面").click()
-    assert "已上传" in page.get_by_test_id("quarter-status").locator("tbody tr").first.inner_text()
+    expect(page.get_by_test_id("quarter-status").locator("tbody tr").first).to_contain_text("已上传")
 
     # A member of the public checks a number, without logging in.
     page.context.clear_cookies()
@@ -66,4 +68,5 @@ def test_filer_uploads_gbk_file_and_downloads_rejected_lines(page, login, transa
     page.get_by_label("报告编号").fill("湘检〔2024〕第0002号")
     page.get_by_role("button", name="查询").click()
     found = page.get_by_test_id("verify-found")
-    assert "长沙浏览器检测有限公司（长沙市）" in found.inner_text() and previous.label in found.inner_text()
+    expect(found).to_contain_text("长沙浏览器检测有限公司（长沙市）")
+    expect(found).to_contain_text(previous.label)

@@ -1,6 +1,7 @@
 """A reviewer returns a filing with a comment on one field; the filer sees it beside the field, corrects and
 resubmits; the reviewer approves."""
 import pytest
+from playwright.sync_api import expect
 
 from filings import services as filing_services
 from filings.models import Filing
@@ -17,7 +18,7 @@ def signed_in(browser, live_server, username):
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill("correct-horse-battery")
     page.get_by_role("button", name="登录").click()
-    page.wait_for_url("**/")
+    expect(page).to_have_url("/")  # the home page; "**/" would also match the login page itself
     return context, page
 
 
@@ -34,34 +35,36 @@ def test_reviewer_returns_with_field_comment_filer_corrects_reviewer_approves(br
     page.get_by_role("link", name="审核队列").first.click()
     row = page.get_by_test_id("queue-table").get_by_role("row", name="湖南湘江检验检测有限公司")
     row.get_by_role("link", name="审核").click()
-    assert page.get_by_test_id("filing-status").inner_text() == "审核中"
+    expect(page.get_by_test_id("filing-status")).to_have_text("审核中")
     form = page.get_by_test_id("return-form")
     form.get_by_label("退回意见").fill("营业收入与出具报告数不匹配，请核实。")
     form.get_by_label("字段 1", exact=True).select_option(label="统计调查数据 · 营业收入（万元）")
     form.get_by_label("对字段 1 的意见").fill("请按财务报表填写营业收入。")
     form.get_by_role("button", name="退回更正").click()
-    assert page.get_by_test_id("filing-status").inner_text() == "已退回"
-    assert "请按财务报表填写营业收入。" in page.get_by_test_id("timeline").inner_text()
+    expect(page.get_by_test_id("filing-status")).to_have_text("已退回")
+    expect(page.get_by_test_id("timeline")).to_contain_text("请按财务报表填写营业收入。")
     context.close()
 
     # The filer is told on the home page, sees the comment beside the field, corrects and resubmits.
     context, page = signed_in(browser, live_server, filer.username)
     page.get_by_test_id("notifications").get_by_role("link").first.click()
-    assert "营业收入与出具报告数不匹配" in page.get_by_test_id("review-comments").inner_text()
+    expect(page.get_by_test_id("review-comments")).to_contain_text("营业收入与出具报告数不匹配")
     page.get_by_role("link", name="按意见修改").click()
-    assert "审核意见：请按财务报表填写营业收入。" in page.locator("#id_revenue_helptext").inner_text()
+    expect(page.locator("#id_revenue_helptext")).to_contain_text("审核意见：请按财务报表填写营业收入。")
     page.fill("#id_revenue", "1260.5")
     page.get_by_role("button", name="保存草稿").click()
+    expect(page.get_by_text("已保存草稿。")).to_be_visible()
     page.get_by_role("link", name="校验与提交").click()
     page.get_by_role("button", name="提交审核").click()
-    assert page.get_by_test_id("filing-status").inner_text() == "已提交"
+    expect(page.get_by_test_id("filing-status")).to_have_text("已提交")
     context.close()
 
     # The reviewer sees the change from the previous submission and approves.
     context, page = signed_in(browser, live_server, reviewer.username)
     page.goto(f"/review/filings/{filing.pk}/")
-    changes = page.get_by_test_id("comparison-1").inner_text()
-    assert "营业收入（万元）" in changes and "860.5" in changes and "1260.5" in changes
+    changes = page.get_by_test_id("comparison-1")
+    for text in ("营业收入（万元）", "860.5", "1260.5"):
+        expect(changes).to_contain_text(text)
     page.get_by_role("button", name="审核通过").click()
     page.wait_for_url("**/review/")
     context.close()
