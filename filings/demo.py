@@ -15,6 +15,7 @@ from institutions.models import Institution, ReviewingAuthority
 
 from . import snapshots
 from .models import AnnualReport, Filing, FilingSnapshot, FilingStatistics, FilingTransition, ReportingYear, WarningExplanation
+from .progress import PROGRESS_LABELS, progress_label
 from .services import ensure_parts
 
 S = Filing.Status
@@ -178,9 +179,9 @@ def seed_filings(rng, institutions) -> str:
                 ensure_parts(filing)
         _history(rng, [filing for filing, _ in filings if filing.status != S.DRAFT], system, reviewers, now)
 
-    counts = {label: 0 for label in ["未开始", *S.labels]}
+    counts = {label: 0 for label in PROGRESS_LABELS.values()}
     for _, _, _, state in plans:
-        counts["未开始" if state is None else S(state).label] += 1
+        counts[progress_label(state)] += 1
     detail = "，".join(f"{label} {n}" for label, n in counts.items())
     return f"统计年度 2022（已全部审核通过）与 2023（演示用：填报窗口开放中）：2023 年度 {detail}。"
 

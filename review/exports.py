@@ -3,10 +3,8 @@ from io import BytesIO
 
 from django.utils import timezone
 
-from filings.models import Filing
+from filings.progress import progress_label
 from summaries.xlsx import Column, SheetWriter, new_workbook
-
-STATUS_LABELS = dict(Filing.Status.choices)
 
 COLUMNS = [
     Column("市州", 10), Column("机构名称", 36), Column("统一社会信用代码", 22), Column("填报状态", 10),
@@ -20,14 +18,14 @@ def late_filers_workbook(institutions, year, city=None) -> bytes:
     workbook = new_workbook()
     scope = city.name if city else "全部范围"
     writer = SheetWriter(workbook, "未按时填报机构", COLUMNS, notes=[
-        f"{year.year}年度未提交（未开始、草稿或退回未更正）的检验检测机构 · {scope} · "
+        f"{year.year}年度未提交（未开始、草稿或已退回待更正）的检验检测机构 · {scope} · "
         f"导出时间 {timezone.localtime():%Y-%m-%d %H:%M}",
     ])
     for institution in institutions.iterator(chunk_size=2000):
         due = institution.correction_due
         writer.append([
             institution.city.name, institution.name, institution.credit_code,
-            STATUS_LABELS.get(institution.filing_status, "未开始"),
+            progress_label(institution.filing_status),
             f"{timezone.localtime(due):%Y-%m-%d %H:%M}" if due else "",
             institution.contact_person, institution.contact_phone, institution.contact_email,
             institution.last_chased.isoformat() if institution.last_chased else "",

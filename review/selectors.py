@@ -8,9 +8,10 @@ from django.utils import timezone
 from accounts.models import Role
 from accounts.scoping import visible_to
 from filings.models import Filing, FilingSnapshot, FilingTransition, ReportingYear
+from filings.progress import PROGRESS_STATES, not_handed_in_q
 from filings.selectors import current_year, days_left
 from institutions.models import Institution, Region, ReviewingAuthority
-from summaries.aggregates import PROGRESS_STATES, filing_progress_by_city
+from summaries.aggregates import filing_progress_by_city, progress_totals
 
 from .diff import diff_snapshots
 from .models import ChasingRecord, FieldComment
@@ -143,8 +144,8 @@ def progress_years():
 
 
 def progress_cities(user, year, province=None):
-    """Per city in the user's scope: counts and shares by state, the completion rate (submitted, in review or
-    approved) and its rank. Figures come from the same grouped query as the summary workbook."""
+    """Per city in the user's scope: counts and shares by state, the handed-in count and rate (filings.progress's
+    rule) and the rank by rate. Figures come from the same grouped query as the summary workbook's 填报进度 sheet."""
     institutions = visible_to(user, Institution)
     if province is not None:
         institutions = institutions.filter(city__parent=province)
@@ -155,9 +156,8 @@ def progress_cities(user, year, province=None):
             state: (row[state] / total * 100 if total else 0)
             for state in PROGRESS_STATES
         }
-        row["completed"] = row["submitted"] + row["in_review"] + row["approved"]
-        row["completion"] = row["completed"] / total * 100 if total else 0
-        row["late"] = row["not_started"] + row["draft"] + row["returned"]
+        row["cells"] = [(state, row[state], row["shares"][state]) for state in PROGRESS_STATES]
+        row["completion"] = (row["handed_in_rate"] or 0) * 100
     ranked = sorted(rows, key=lambda r: (-r["completion"], -r["approved"], r["city_code"]))
     for rank, row in enumerate(ranked, start=1):
         row["rank"] = rank
@@ -165,22 +165,22 @@ def progress_cities(user, year, province=None):
 
 
 def totals(rows) -> dict:
-    keys = ("total", *PROGRESS_STATES, "completed", "late")
-    result = {key: sum(row[key] for row in rows) for key in keys}
-    total = result["total"]
-    result["completion"] = result["completed"] / total * 100 if total else 0
+    result = progress_totals(rows)
+    result["cells"] = [(state, result[state]) for state in PROGRESS_STATES]
+    result["completion"] = (result["handed_in_rate"] or 0) * 100
     return result
 
 
 def late_filers(user, year, city=None):
-    """Institutions in scope that have not submitted for the year (no filing, a draft, or returned and not yet
-    corrected), with their filing's status and due date and the date they were last chased (one query)."""
+    """Institutions in scope whose filing for the year is not handed in (filings.progress: no filing, a draft, or
+    returned and not yet corrected), with their filing's status and due date and the date they were last chased
+    (one query)."""
     institutions = visible_to(user, Institution)
     if city is not None:
         institutions = institutions.filter(city=city)
     return (
         institutions.annotate(year_filing=FilteredRelation("filings", condition=Q(filings__year=year)))
-        .filter(Q(year_filing__isnull=True) | Q(year_filing__status__in=[S.DRAFT, S.RETURNED]))
+        .filter(not_handed_in_q("year_filing__"))
         .annotate(
             filing_status=F("year_filing__status"),
             filing_id=F("year_filing__id"),

@@ -15,6 +15,7 @@ from accounts.scoping import visible_to
 from filings import services as filing_services
 from filings import workflow
 from filings.models import Extension, Filing, ReportingYear
+from filings.progress import PROGRESS_LABELS, PROGRESS_STATES, RULE_TEXT
 from filings.selectors import current_year, days_left, latest_extension
 from filings.workflow import TransitionRefused
 from institutions.models import Institution, Region
@@ -216,6 +217,7 @@ def progress(request):
         "year": year, "years": selectors.progress_years(), "rows": rows, "ranked": ranked,
         "totals": selectors.totals(rows), "days_left": days_left(year), "province": province,
         "provinces": provinces, "show_ranking": request.user.role != Role.CITY_OFFICER,
+        "state_labels": [PROGRESS_LABELS[state] for state in PROGRESS_STATES], "rule": RULE_TEXT,
     })
 
 

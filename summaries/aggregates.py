@@ -6,19 +6,14 @@ from dataclasses import dataclass
 
 from django.db.models import Count, F, Q, Sum
 
+from filings.progress import HANDED_IN, PROGRESS_LABELS, PROGRESS_STATES, handed_in_counts  # noqa: F401 (re-exported)
 from institutions.models import Institution
-
-# The filing states a progress table shows, in order; "not_started" means no filing exists for the year.
-PROGRESS_STATES = ["not_started", "draft", "submitted", "in_review", "returned", "approved"]
-PROGRESS_LABELS = {
-    "not_started": "未填报", "draft": "草稿", "submitted": "已提交", "in_review": "审核中", "returned": "已退回",
-    "approved": "审核通过",
-}
 
 
 def filing_progress_by_city(institutions, year):
-    """[{city_id, city_code, city, total, not_started, draft, submitted, in_review, returned, approved}] for the
-    institutions given (already scoped), one grouped query. An institution has at most one filing per year."""
+    """[{city_id, city_code, city, total, not_started, draft, submitted, in_review, returned, approved, handed_in,
+    not_handed_in, handed_in_rate}] for the institutions given (already scoped), one grouped query. An institution
+    has at most one filing per year; handed in is filings.progress's rule, the same for every page and sheet."""
     from filings.models import Filing
 
     year_id = getattr(year, "pk", year)
@@ -34,10 +29,11 @@ def filing_progress_by_city(institutions, year):
     result = []
     for row in rows:
         started = sum(row[status] for status in Filing.Status.values)
+        state_counts = {"total": row["total"], "not_started": row["total"] - started,
+                        **{status: row[status] for status in Filing.Status.values}}
         result.append({
             "city_id": row["city_id"], "city_code": row["city__code"], "city": row["city__name"],
-            "total": row["total"], "not_started": row["total"] - started,
-            **{status: row[status] for status in Filing.Status.values},
+            **state_counts, **handed_in_counts(state_counts),
         })
     return result
 
@@ -48,7 +44,7 @@ def filing_progress_by_city(institutions, year):
 # (已提交, 审核中). Drafts and returned filings never count.
 
 APPROVED_ONLY = ("approved",)
-WITH_SUBMITTED = ("submitted", "in_review", "approved")
+WITH_SUBMITTED = tuple(HANDED_IN)  # the handed-in filings (filings.progress)
 
 
 def counted_statuses(include_submitted: bool) -> tuple[str, ...]:
@@ -272,6 +268,6 @@ def breakdown_by_size(institutions, year: int, *, include_submitted: bool) -> li
 
 
 def progress_totals(progress_rows: list[dict]) -> dict:
-    """The 合计 of filing_progress_by_city's rows (total and every state)."""
-    keys = ["total", *PROGRESS_STATES]
-    return {key: sum(row[key] for row in progress_rows) for key in keys}
+    """The 合计 of filing_progress_by_city's rows (total, every state, handed in or not and the rate)."""
+    counts = {key: sum(row[key] for row in progress_rows) for key in ["total", *PROGRESS_STATES]}
+    return {**counts, **handed_in_counts(counts)}

@@ -4,6 +4,7 @@ from django.db.models import Case, CharField, Count, FilteredRelation, OuterRef,
 from django.utils import timezone
 
 from filings.models import Filing, FilingStatistics, ReportingYear
+from filings.progress import NOT_STARTED, PROGRESS_LABELS, RULE_TEXT
 from institutions.models import CertificateLevel, Institution, ProfessionalField, ReviewingAuthority
 
 from . import aggregates
@@ -55,7 +56,7 @@ def build_register(job, workbook, progress):
 
 # --- 年度汇总: the regulator's summary workbook for a year and a region --------------------------------------------
 
-STATUS_LABELS = {"": "未填报", **dict(Filing.Status.choices)}
+STATUS_LABELS = {"": PROGRESS_LABELS[NOT_STARTED], **dict(Filing.Status.choices)}  # one label per state
 
 
 def _indicator_format(indicator):
@@ -239,21 +240,20 @@ def _write_progress(workbook, institutions, reporting_year, scope):
         workbook, "填报进度",
         [Column("市州", 18), Column("在册机构", 12, INTEGER)]
         + [Column(aggregates.PROGRESS_LABELS[state], 10, INTEGER) for state in states]
-        + [Column("已提交率", 10, PERCENT), Column("审核通过率", 12, PERCENT)],
-        notes=[f"{scope} 填报进度",
-               "“已提交率”指已提交、审核中、已退回和审核通过的机构占在册机构的比例；每家机构每年只有一份填报。"],
+        + [Column("未提交", 10, INTEGER), Column("提交率", 10, PERCENT), Column("审核通过率", 12, PERCENT)],
+        notes=[f"{scope} 填报进度", f"{RULE_TEXT}每家机构每年只有一份填报；与“填报进度”页面和未提交机构名单同一规则。"],
     )
 
-    def rates(row):
-        handed_in = row["submitted"] + row["in_review"] + row["returned"] + row["approved"]
+    def handed_in_columns(row):
+        # filings.progress's rule, as on the 填报进度 page and the late-filer list
         if not row["total"]:
-            return [None, None]
-        return [handed_in / row["total"], row["approved"] / row["total"]]
+            return [row["not_handed_in"], None, None]
+        return [row["not_handed_in"], row["handed_in_rate"], row["approved"] / row["total"]]
 
     for row in rows:
-        sheet.append([row["city"], row["total"], *(row[state] for state in states), *rates(row)])
+        sheet.append([row["city"], row["total"], *(row[state] for state in states), *handed_in_columns(row)])
     total = aggregates.progress_totals(rows)
-    sheet.append(["合计", total["total"], *(total[state] for state in states), *rates(total)], bold=True)
+    sheet.append(["合计", total["total"], *(total[state] for state in states), *handed_in_columns(total)], bold=True)
 
 
 def _upload_status_source():

@@ -46,7 +46,7 @@ def dashboard_figures(user, region, year: int | None, *, include_submitted: bool
         "year": year,
         "include_submitted": include_submitted,
         "basis": aggregates.basis_text(include_submitted),
-        "filing_states": [], "by_city": [], "by_nature": [], "by_ownership": [], "top_fields": [],
+        "filing_states": [], "handed_in": None, "by_city": [], "by_nature": [], "by_ownership": [], "top_fields": [],
         "year_on_year": [],
     }
     reporting_year = ReportingYear.objects.filter(year=year).first() if year else None
@@ -57,6 +57,10 @@ def dashboard_figures(user, region, year: int | None, *, include_submitted: bool
     figures["filing_states"] = [
         (aggregates.PROGRESS_LABELS[state], progress[state]) for state in aggregates.PROGRESS_STATES
     ]
+    figures["handed_in"] = {
+        "handed_in": progress["handed_in"], "not_handed_in": progress["not_handed_in"],
+        "rate_pct": None if progress["handed_in_rate"] is None else round(progress["handed_in_rate"] * 100, 1),
+    }
     figures["by_city"] = [
         (row["label"], row["institutions"], _number(row["revenue"]))
         for row in aggregates.breakdown_by_city(institutions, year, **counting)

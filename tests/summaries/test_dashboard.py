@@ -24,8 +24,10 @@ def test_province_dashboard_counts_the_approved_filings_of_the_year(client, popu
     figures = _figures(response)
     assert figures["institution_total"] == 7  # registered in Hunan, whatever their filing
     assert dict(figures["filing_states"]) == {
-        "未填报": 1, "草稿": 1, "已提交": 1, "审核中": 1, "已退回": 1, "审核通过": 2,
+        "未开始": 1, "草稿": 1, "已提交": 1, "审核中": 1, "已退回": 1, "审核通过": 2,
     }
+    # handed in: b, c and the approved a, d; not: e (draft), f (returned) and h (no filing)
+    assert figures["handed_in"] == {"handed_in": 4, "not_handed_in": 3, "rate_pct": round(4 / 7 * 100, 1)}
     revenue = {key: float(statistics_of(key)["revenue"]) for key in "ad"}
     assert figures["by_city"] == [["长沙市", 1, revenue["a"]], ["株洲市", 1, revenue["d"]]]
     assert dict(figures["top_fields"]) == {"水质": 2, "食品及食品接触材料": 1}

@@ -23,8 +23,10 @@ def test_progress_counts_each_institution_once_by_this_years_state():
     assert rows["430100"] == {
         "city_id": changsha.pk, "city_code": "430100", "city": "长沙市", "total": 3, "not_started": 1,
         "draft": 0, "submitted": 1, "in_review": 0, "returned": 0, "approved": 1,
+        "handed_in": 2, "not_handed_in": 1, "handed_in_rate": 2 / 3,
     }
     assert (rows["430200"]["total"], rows["430200"]["returned"], rows["430200"]["not_started"]) == (1, 1, 0)
+    assert (rows["430200"]["handed_in"], rows["430200"]["not_handed_in"]) == (0, 1)  # returned: not handed in
     assert c.filings.count() == 0
 
 

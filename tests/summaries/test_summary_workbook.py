@@ -116,11 +116,13 @@ def test_size_sheet_uses_the_same_thresholds_as_the_model(population):
 @pytest.mark.django_db
 def test_progress_sheet_counts_every_institution_by_its_state(population):
     rows = table(build(reviewer()), "填报进度")[2]
-    # columns: 市州, 在册, 未填报, 草稿, 已提交, 审核中, 已退回, 审核通过, 已提交率, 审核通过率
+    # columns: 市州, 在册, 未开始, 草稿, 已提交, 审核中, 已退回, 审核通过, 未提交, 提交率, 审核通过率
     assert rows["长沙市"][1:8] == (4, 1, 0, 1, 1, 0, 1)
     assert rows["株洲市"][1:8] == (3, 0, 1, 0, 0, 1, 1)
     assert rows["合计"][1:8] == (7, 1, 1, 1, 1, 1, 2)
-    assert rows["长沙市"][8] == pytest.approx(3 / 4) and rows["长沙市"][9] == pytest.approx(1 / 4)
+    assert rows["长沙市"][8:] == (1, pytest.approx(3 / 4), pytest.approx(1 / 4))
+    # 株洲's returned filing is not handed in: only its approved one counts
+    assert rows["株洲市"][8:] == (2, pytest.approx(1 / 3), pytest.approx(1 / 3))
 
 
 @pytest.mark.django_db
@@ -134,7 +136,7 @@ def test_detail_sheet_has_one_row_per_institution_with_every_indicator(populatio
     assert a[6] == "水质、食品及食品接触材料"  # in the reference list's order and a[7] == "审核通过" and a[8:11] == ("是", "是", "否")
     assert d[8:11] == ("是", "是", "否")  # exactly 1000 万元 is above scale; exactly 100 staff is not small
     assert rows["4301机构b"][7:11] == ("已提交", "否", "否", "是")
-    assert h[7:9] == ("未填报", "否") and h[9:] == (None,) * (2 + len(indicator_headers))
+    assert h[7:9] == ("未开始", "否") and h[9:] == (None,) * (2 + len(indicator_headers))
     by_header = dict(zip(header, a))
     assert by_header["营业收入（万元）"] == 1200 and by_header["从业人员（人）"] == 150
     assert by_header["实验室面积（平方米）"] == float(_statistics("a")["lab_area"])
