@@ -241,7 +241,9 @@ def due_reminder_point(year, today=None) -> int | None:
 
 
 def not_submitted(year):
-    """Institutions with no filing for the year or only a draft (returned ones have their own due date)."""
+    """Institutions not handed in (filings.progress) whose deadline is the window's close: no filing or a draft.
+    Returned filings are not handed in either, but their deadline is the correction due date the reviewer set and
+    the return itself told the filer, so the window's deadline reminders leave them out."""
     started = Filing.objects.filter(year=year).exclude(status=Filing.Status.DRAFT).values("institution_id")
     return Institution.objects.exclude(pk__in=started)
 

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 from django.db.models import Count, F, Q, Sum
 
-from filings.progress import HANDED_IN, PROGRESS_LABELS, PROGRESS_STATES, handed_in_counts  # noqa: F401 (re-exported)
+from filings.progress import (  # noqa: F401 (PROGRESS_LABELS, PROGRESS_STATES re-exported for the sheets)
+    HANDED_IN, NOT_STARTED, PROGRESS_LABELS, PROGRESS_STATES, handed_in_counts,
+)
 from institutions.models import Institution
 
 
@@ -29,7 +31,7 @@ def filing_progress_by_city(institutions, year):
     result = []
     for row in rows:
         started = sum(row[status] for status in Filing.Status.values)
-        state_counts = {"total": row["total"], "not_started": row["total"] - started,
+        state_counts = {"total": row["total"], NOT_STARTED: row["total"] - started,
                         **{status: row[status] for status in Filing.Status.values}}
         result.append({
             "city_id": row["city_id"], "city_code": row["city__code"], "city": row["city__name"],
