@@ -2,21 +2,26 @@
 around today so that the demo can be tried), with a realistic mix of 2023 states, their history and snapshots.
 
 Figures follow REFERENCE §3: a typical institution has about 29 staff and 8.7 million yuan revenue, with a heavy tail.
-Every generated filing passes the checks; a few 2023 figures move more than 50% from 2022 (explained warnings).
+Every generated filing passes the checks (tests/filings/test_demo.py runs them all), social responsibility reports of
+the centres an institution leads included; a few 2023 figures move more than 50% from 2022 (explained warnings).
 """
 import datetime
+import random
 from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from institutions.models import Institution, ReviewingAuthority
+from institutions.demo import _person
+from institutions.models import Institution, NationalCentre, ReviewingAuthority
 
 from . import snapshots
-from .models import AnnualReport, Filing, FilingSnapshot, FilingStatistics, FilingTransition, ReportingYear, WarningExplanation
+from .models import (
+    AnnualReport, Filing, FilingSnapshot, FilingStatistics, FilingTransition, ReportingYear, SocialResponsibilityReport,
+    WarningExplanation,
+)
 from .progress import PROGRESS_LABELS, progress_label
-from .services import ensure_parts
 
 S = Filing.Status
 # Share of 2023 filings in each state; "not started" institutions have no filing at all.
@@ -120,6 +125,58 @@ def _scaled(values: dict, factor: float, rng, nature: str) -> dict:
     return new
 
 
+SR_CONTRIBUTION = ("围绕湖南优势产业开展质量攻关和标准研制，为企业提供检测、培训和技术咨询服务，"
+                   "支撑地方产品质量提升和产业转型升级。")
+SR_RESPONSIBILITY = "坚持公正、科学、准确、诚信，依法独立开展检验检测，公开服务承诺，接受社会监督。"
+
+
+def demo_sr_report(filing, centre, values: dict) -> SocialResponsibilityReport:
+    """A centre's complete social responsibility report, within its legal entity's figures (`values`), that passes
+    every check. Drawn from its own stream (seeded by centre and year) so the rest of the demo does not shift."""
+    rng = random.Random(f"sr-{centre.name}-{filing.year.year}")
+    first, last = datetime.date(filing.year.year, 1, 1), datetime.date(filing.year.year, 12, 31)
+    certificate = next(
+        (c.number for c in sorted(filing.institution.cma_certificates.all(), key=lambda c: c.number)
+         if c.issue_date <= last and c.expiry_date >= first), "",
+    )
+    staff = max(3, int(values["staff_total"] * rng.uniform(0.3, 0.8)))
+    management, testing, auxiliary = _split(rng, staff, [0.15, 0.75, 0.1])
+    instruments = max(1, int(values["instruments_total"] * rng.uniform(0.3, 0.8)))
+    lab_area = _money(float(values["lab_area"]) * rng.uniform(0.3, 0.8))
+    national, industry = rng.randint(0, 3), rng.randint(0, 5)
+    proficiency = rng.randint(2, 12)
+    external = _money(rng.uniform(50, 800))
+    institution = filing.institution
+    return SocialResponsibilityReport(
+        filing=filing, centre=centre, cma_certificate_number=certificate,
+        accreditation_number=institution.cnas_number,
+        address=institution.registered_address, postal_code=f"41{rng.randint(0, 9999):04d}",
+        director_name=_person(rng), director_mobile=f"13{rng.randint(100000000, 999999999)}",
+        quality_manager_name=_person(rng), quality_manager_phone=institution.contact_phone,
+        quality_manager_mobile=f"15{rng.randint(100000000, 999999999)}",
+        email=institution.contact_email,
+        staff_total=staff, staff_management=management, staff_testing=testing, staff_auxiliary=auxiliary,
+        fixed_assets=_money(float(values["total_assets"]) * rng.uniform(0.3, 0.8)),
+        instruments=instruments, instruments_imported=min(instruments, int(instruments * rng.uniform(0.05, 0.2))),
+        lab_area=lab_area,
+        samr_sampling_batches=rng.randint(20, 400), other_sampling_batches=rng.randint(50, 1500),
+        ccc_batches=rng.randint(0, 200), licence_batches=rng.randint(0, 120), arbitration_batches=rng.randint(0, 30),
+        proficiency_batches=proficiency, proficiency_organised=rng.randint(0, proficiency // 3),
+        proficiency_self_organised=rng.randint(0, 4),
+        national_standards=national, national_standards_lead=rng.randint(0, national),
+        industry_standards=industry, industry_standards_lead=rng.randint(0, industry),
+        new_staff=rng.randint(0, staff // 5), new_instruments=rng.randint(0, instruments // 5),
+        new_instrument_investment=_money(rng.uniform(20, 500)),
+        lab_area_added=_money(float(lab_area) * rng.uniform(0, 0.1)),
+        research_completed=rng.randint(0, 8), research_funding=_money(rng.uniform(10, 300)),
+        research_share=_money(rng.uniform(2, 15)), commissioned_batches=rng.randint(500, 20000),
+        commissioned_growth=_money(rng.uniform(-10, 25)), commissioned_income_share=_money(rng.uniform(30, 85)),
+        income_growth=_money(rng.uniform(-8, 20)),
+        external_funding=external, external_funding_state=_money(float(external) * rng.uniform(0, 0.7)),
+        contribution=SR_CONTRIBUTION, responsibility=SR_RESPONSIBILITY,
+    )
+
+
 def _years():
     """2022 with its real (closed) window; 2023 held open around today for the demo, review for three months more."""
     now = timezone.now()
@@ -172,11 +229,16 @@ def seed_filings(rng, institutions) -> str:
                          achievements=ACHIEVEMENTS_TEXT if rng.random() < 0.3 else "")
             for filing, _ in filings if filing.status != S.DRAFT or rng.random() < 0.5
         ], batch_size=1000)
-        for filing, _ in filings:
+        centres_by_lead = {}
+        for centre in NationalCentre.objects.order_by("name"):
+            centres_by_lead.setdefault(centre.lead_institution_id, []).append(centre)
+        sr_reports = []
+        for filing, values in filings:
             if not hasattr(filing, "annual_report"):
                 AnnualReport.objects.get_or_create(filing=filing)
-            if filing.institution.led_centres.exists():
-                ensure_parts(filing)
+            for centre in centres_by_lead.get(filing.institution_id, []):
+                sr_reports.append(demo_sr_report(filing, centre, values))
+        SocialResponsibilityReport.objects.bulk_create(sr_reports)
         _history(rng, [filing for filing, _ in filings if filing.status != S.DRAFT], system, reviewers, now)
 
     counts = {label: 0 for label in PROGRESS_LABELS.values()}

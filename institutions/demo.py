@@ -145,7 +145,8 @@ def fill_profile(rng, inst, fields_by_code, departments, today):
     inst.legal_status = "non_independent" if rng.random() < 0.03 else "independent"
     _, field_codes, _, department_code = _profile(inst.name)
     inst.supervising_department = departments[department_code]
-    inst.established_year = (rng.randint(1958, 1999) if prefix == "12" else rng.randint(1998, today.year - 2))
+    # Founded no later than the first year the demo files for (check E132 refuses a filing for a year before it).
+    inst.established_year = rng.randint(1958, 1999) if prefix == "12" else rng.randint(1998, FIRST_DEMO_YEAR_START.year)
     inst.legal_representative = _person(rng)
     district = rng.choice(DISTRICT_NAMES)
     inst.registered_address = (f"湖南省{inst.city.name}{district}{rng.choice(ROADS)}{rng.randint(1, 999)}号")
