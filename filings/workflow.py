@@ -1,6 +1,7 @@
 """The filing state machine: one table of named transitions, read by `transition()`, the only code that changes a
 filing's status. Each transition checks the actor and the time window, runs in one transaction with the filing row
 locked, refuses a stale version, bumps the version, and writes one FilingTransition row."""
+import datetime
 from dataclasses import dataclass
 from typing import Callable
 
@@ -9,6 +10,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from institutions.models import ReviewingAuthority
+from institutions.services import hold_reviewing_authority, settle_reviewing_authority
 
 from .models import Filing, FilingTransition
 
@@ -62,9 +64,25 @@ def filer_window_refusal(filing, now) -> str | None:
     return None
 
 
+# A filing the filer could still submit after the window (an extension, a correction due date) keeps this long for
+# its review beyond that date, even when the year's review has closed (ADR 0013).
+LATE_REVIEW_PERIOD = datetime.timedelta(days=30)
+
+
+def decision_deadline(filing):
+    """Until when reviewers may decide: the year's review close, or, for a filing whose filer deadline lies after
+    the window, that deadline plus LATE_REVIEW_PERIOD when this is later."""
+    deadline = filing.year.review_closes_at
+    filer_deadline = editing_deadline(filing)
+    if filer_deadline > filing.year.closes_at:
+        deadline = max(deadline, filer_deadline + LATE_REVIEW_PERIOD)
+    return deadline
+
+
 def review_window_refusal(filing, now) -> str | None:
-    if now > filing.year.review_closes_at:
-        return f"{filing.year}审核已于{timezone.localtime(filing.year.review_closes_at):%Y年%m月%d日 %H:%M}截止。"
+    deadline = decision_deadline(filing)
+    if now > deadline:
+        return f"本填报（{filing.year}）的审核已于{timezone.localtime(deadline):%Y年%m月%d日 %H:%M}截止。"
     return None
 
 
@@ -132,6 +150,10 @@ def transition(filing, name: str, *, actor, expected_version: int | None = None,
             raise TransitionRefused(f"{spec.label}必须填写意见。")
         if spec.needs_due and (due is None or due <= now):
             raise TransitionRefused("请设定晚于当前时间的更正截止时间。")
+        if spec.target == S.SUBMITTED:
+            # Submission freezes the reviewing authority: hold the institution row so that a concurrent authority
+            # choice or certificate edit is ordered before this submission or sees it (institutions.services).
+            hold_reviewing_authority(locked.institution)
         if before_commit:
             before_commit(locked)
         from_status = locked.status
@@ -148,4 +170,7 @@ def transition(filing, name: str, *, actor, expected_version: int | None = None,
             filing=locked, action=name, from_status=from_status, to_status=spec.target, actor=actor, at=now,
             comment=comment, due=due if spec.needs_due else None,
         )
+        if spec.target in (S.DRAFT, S.APPROVED):
+            # The decision (or a withdrawal) lifts the freeze: certificate changes made meanwhile apply now.
+            settle_reviewing_authority(locked.institution, actor=actor)
     return locked

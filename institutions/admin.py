@@ -1,8 +1,9 @@
+from django import forms
 from django.contrib import admin
 
-from . import services
+from . import selectors, services
 from .models import (
-    CmaCertificate, CmaField, CmaIssuer, ImportJob, Institution, NationalCentre, OtherQualification,
+    CmaCertificate, CmaField, CmaIssuer, IdentityChangeRequest, ImportJob, Institution, NationalCentre, OtherQualification,
     ProfessionalField, Region, Site, SupervisingDepartment,
 )
 
@@ -32,8 +33,27 @@ class OtherQualificationInline(admin.TabularInline):
     extra = 0
 
 
+class InstitutionAdminForm(forms.ModelForm):
+    class Meta:
+        model = Institution
+        fields = "__all__"
+
+    def clean_city(self):
+        # Moving to another province would hand a filing under review to another authority.
+        city = self.cleaned_data.get("city")
+        old = self.instance
+        if old.pk and city and old.city_id != city.pk and old.city.parent_id != city.parent_id:
+            freeze = selectors.authority_freeze(old.pk)
+            if freeze is not None:
+                raise forms.ValidationError(
+                    f"该机构{freeze.year}填报当前为“{freeze.get_status_display()}”，审核决定作出前不能迁往其他省份。"
+                )
+        return city
+
+
 @admin.register(Institution)
 class InstitutionAdmin(admin.ModelAdmin):
+    form = InstitutionAdminForm
     list_display = ("name", "credit_code", "city", "nature", "reviewing_authority")
     list_filter = ("city", "nature", "reviewing_authority")
     search_fields = ("name", "credit_code")
@@ -77,6 +97,22 @@ class CodeListAdmin(admin.ModelAdmin):
 @admin.register(CmaIssuer)
 class CmaIssuerAdmin(admin.ModelAdmin):
     list_display = ("code", "name", "province")
+
+
+@admin.register(IdentityChangeRequest)
+class IdentityChangeRequestAdmin(admin.ModelAdmin):
+    """A record only: requests are made by filers and decided on the portal's 信息变更申请 page."""
+
+    list_display = ("institution", "status", "requested_by", "requested_at", "decided_by", "decided_at")
+    list_filter = ("status",)
+    search_fields = ("institution__name", "name", "credit_code")
+    readonly_fields = [f.name for f in IdentityChangeRequest._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(ImportJob)

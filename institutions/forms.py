@@ -7,8 +7,8 @@ from django.forms import inlineformset_factory
 from django.urls import reverse
 from django.utils import timezone
 
-from .imports import MAX_UPLOAD_BYTES
-from .models import CmaCertificate, Institution, OtherQualification, ReviewingAuthority, Site
+from .imports import MAX_UPLOAD_BYTES, FileRefused, sniff
+from .models import CmaCertificate, Institution, OtherQualification, Region, ReviewingAuthority, Site
 
 PHONE = re.compile(r"^[0-9+\-() ]{7,30}$")
 CNAS = re.compile(r"^CNAS ?[LIA]\d{3,6}$")
@@ -31,12 +31,13 @@ def _division_error(value, city):
 
 
 class ProfileForm(forms.ModelForm):
-    """What a filer keeps true about its entity; the credit code and city are changed by the admin only."""
+    """What a filer keeps true about its entity. The identity fields (name, legal representative, credit code, city)
+    are not here: they change through an IdentityChangeRequest that the reviewing authority confirms, or the admin."""
 
     class Meta:
         model = Institution
         fields = [
-            "name", "legal_representative", "registered_address", "division_code", "established_year",
+            "registered_address", "division_code", "established_year",
             "nature", "legal_status", "ownership", "supervising_department", "professional_fields",
             "is_listed", "is_high_tech", "is_specialized", "is_group_member", "has_overseas_presence",
             "cnas_number", "contact_person", "contact_phone", "contact_email",
@@ -45,7 +46,7 @@ class ProfileForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for name in ("legal_representative", "registered_address", "contact_person", "contact_phone"):
+        for name in ("registered_address", "contact_person", "contact_phone"):
             self.fields[name].required = True
         self.fields["professional_fields"].required = True
         self.fields["professional_fields"].error_messages["required"] = "请至少勾选一个专业领域。"
@@ -54,7 +55,6 @@ class ProfileForm(forms.ModelForm):
         self.helper.form_tag = False
         self.helper.layout = Layout(
             Fieldset("基本信息", Div(
-                Div("name", css_class="col-md-6"), Div("legal_representative", css_class="col-md-3"),
                 Div("established_year", css_class="col-md-3"), Div("registered_address", css_class="col-md-9"),
                 Div("division_code", css_class="col-md-3"), Div("nature", css_class="col-md-4"),
                 Div("legal_status", css_class="col-md-4"), Div("ownership", css_class="col-md-4"),
@@ -69,12 +69,6 @@ class ProfileForm(forms.ModelForm):
                 Div("contact_person", css_class="col-md-4"), Div("contact_phone", css_class="col-md-4"),
                 Div("contact_email", css_class="col-md-4"), css_class="row")),
         )
-
-    def clean_name(self):
-        name = " ".join(self.cleaned_data["name"].split())
-        if len(name) < 4:
-            raise forms.ValidationError("请填写机构的完整名称（与营业执照或法人证书一致）。")
-        return name
 
     def clean_division_code(self):
         value = self.cleaned_data["division_code"].strip()
@@ -204,6 +198,43 @@ class AuthorityChoiceForm(forms.Form):
     authority = forms.ChoiceField(label="审核单位", choices=ReviewingAuthority.choices, widget=forms.RadioSelect)
 
 
+class IdentityChangeForm(forms.Form):
+    """信息变更申请: the new identity values (prefilled with the registered ones) and the reason."""
+
+    name = forms.CharField(label="机构名称", max_length=200)
+    legal_representative = forms.CharField(label="法定代表人", max_length=50)
+    credit_code = forms.CharField(label="统一社会信用代码", max_length=30)
+    city = forms.ModelChoiceField(
+        label="所在市州", queryset=Region.objects.filter(level=Region.Level.CITY).select_related("parent").order_by("code"),
+        error_messages={"invalid_choice": "请选择一个市州。"},
+    )
+    reason = forms.CharField(
+        label="变更原因", max_length=1000, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="如营业执照、法人证书的变更情况；审核部门据此确认。",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["city"].label_from_instance = lambda region: f"{region.parent.name} {region.name}"
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean_name(self):
+        name = " ".join(self.cleaned_data["name"].split())
+        if len(name) < 4:
+            raise forms.ValidationError("请填写机构的完整名称（与营业执照或法人证书一致）。")
+        return name
+
+    def clean_credit_code(self):
+        return "".join(self.cleaned_data["credit_code"].split()).replace("-", "").upper()
+
+
+class IdentityDecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("confirm", "确认变更"), ("refuse", "不予确认")],
+                                 error_messages={"required": "请选择确认或不予确认。", "invalid_choice": "请选择确认或不予确认。"})
+    comment = forms.CharField(label="处理意见", max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
 class ImportUploadForm(forms.Form):
     file = forms.FileField(
         label="名录文件", help_text=f"XLSX 或 CSV（UTF-8 或 GBK 编码），不超过 {MAX_UPLOAD_BYTES // (1024 * 1024)} MB；请使用下载的模板。"
@@ -220,4 +251,8 @@ class ImportUploadForm(forms.Form):
             )
         if upload.size == 0:
             raise forms.ValidationError("上传的文件是空的。")
+        try:
+            sniff(upload, name)  # what the file is by its content, not by its name
+        except FileRefused as refusal:
+            raise forms.ValidationError(str(refusal))
         return upload

@@ -8,6 +8,7 @@ import csv
 import datetime
 import io
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -17,6 +18,8 @@ from simple_history.utils import bulk_create_with_history
 
 from accounts.models import Role
 from accounts.scoping import visible_to
+from config import uploads
+from config.uploads import FileRefused, Overlong, excerpt
 
 from .authority import derive_reviewing_authority
 from .codes import ReferenceCache, credit_code_problem, decode_cma_number, normalise_cma_number, normalise_credit_code
@@ -25,6 +28,12 @@ from .models import CmaCertificate, Institution, Region, Site
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 20_000
 MAX_STORED_ERRORS = 500
+MAX_COLUMNS = 256  # cells further right are not read
+CELL_CHARS = 320  # more than any column allows (300): a longer cell is an error of its row, counted, never kept
+CSV_LINE_CHARS = 64 * 1024
+XLSX_LIMITS = uploads.XlsxLimits(
+    zip=uploads.ZipLimits(max_total=256 * 1024 * 1024), cell_chars=CELL_CHARS, shared_bytes=32 * 1024 * 1024,
+)
 
 
 @dataclass(frozen=True)
@@ -79,10 +88,6 @@ LEGAL_STATUSES = _choices(Institution.LegalStatus.choices, {"非独立法人": "
 OWNERSHIPS = _choices(Institution.Ownership.choices, {"国有": "state", "民营": "private", "外资": "foreign", "集体": "collective"})
 
 
-class FileRefused(Exception):
-    """The file as a whole cannot be read (format, encoding, columns, size); the message is for the user."""
-
-
 @dataclass
 class Row:
     number: int  # the row's number as the spreadsheet shows it (the header is row 1)
@@ -114,20 +119,27 @@ class Outcome:
 # --- reading ----------------------------------------------------------------------------------------------------
 
 def read_rows(handle, filename: str) -> tuple[list[Row], int]:
-    """The data rows (non-empty) and the number of empty rows; FileRefused if the file cannot be used at all."""
+    """The data rows (non-empty) and the number of empty rows; FileRefused if the file cannot be used at all.
+    Memory stays bounded whatever a cell holds: a cell longer than CELL_CHARS is kept as an Overlong."""
+    handle.seek(0, io.SEEK_END)
+    if handle.tell() > MAX_UPLOAD_BYTES:
+        raise FileRefused(f"文件超过 {MAX_UPLOAD_BYTES // (1024 * 1024)} MB，请拆分后分批导入。")
+    handle.seek(0)
     if filename.lower().endswith(".xlsx"):
         raw_rows = _xlsx_rows(handle)
     elif filename.lower().endswith(".csv"):
-        raw_rows = _csv_rows(handle.read())
+        raw_rows = _csv_rows(handle)
     else:
         raise FileRefused("只能导入 .xlsx 或 .csv 文件。")
     try:
-        header = next(raw_rows)
+        number, header = next(raw_rows)
     except StopIteration:
         raise FileRefused("文件中没有任何内容：第1行应为列标题，请使用下载的模板。")
-    columns = _map_header(header)
-    rows, empty = [], 0
-    for number, cells in enumerate(raw_rows, start=2):
+    columns = _map_header(header if number == 1 else [])
+    rows, empty, last = [], 0, number
+    for number, cells in raw_rows:
+        empty += number - last - 1  # rows a workbook leaves out are empty rows
+        last = number
         values = {key: cells[index] if index < len(cells) else None for index, key in columns.items()}
         if all(_blank(value) for value in values.values()):
             empty += 1
@@ -140,62 +152,73 @@ def read_rows(handle, filename: str) -> tuple[list[Row], int]:
     return rows, empty
 
 
+def sniff(handle, filename: str) -> None:
+    """Cheap checks of an upload's content, done at once (the background check reads it all again): a workbook must
+    be a zip that is safe to open, a CSV must be text and not UTF-16."""
+    head = uploads.read_head(handle)
+    if filename.lower().endswith(".xlsx"):
+        if not uploads.is_zip(head):
+            raise FileRefused(uploads.NOT_XLSX)
+        uploads.open_zip(handle, XLSX_LIMITS.zip).close()
+        handle.seek(0)
+    else:
+        uploads.refuse_binary_text(head)
+
+
 def _blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
 def _xlsx_rows(handle):
-    from openpyxl import load_workbook
+    with uploads.open_xlsx(handle, XLSX_LIMITS) as workbook:
+        worksheets = workbook.worksheets
+        if not worksheets:
+            raise FileRefused("工作簿中没有工作表，请使用下载的模板。")
+        yield from workbook.rows(worksheets[0], columns=MAX_COLUMNS)
+
+
+def _csv_rows(handle):
+    """(record number, cells) of a CSV in UTF-8 (with or without BOM) or GBK/GB18030, read as a stream: a physical
+    line longer than CSV_LINE_CHARS refuses the file, a cell longer than CELL_CHARS becomes an Overlong."""
+    encoding = uploads.text_encoding(handle, fallback="gb18030")
+    text = io.TextIOWrapper(handle, encoding=encoding, newline="")
+
+    def lines():
+        line_number = 0
+        while line := text.readline(CSV_LINE_CHARS):
+            line_number += 1
+            if len(line) == CSV_LINE_CHARS and not line.endswith(("\n", "\r")):
+                raise FileRefused(f"CSV 文件第 {line_number} 行超过 {CSV_LINE_CHARS:,} 个字符，不是名录模板的内容，请检查后重新保存。")
+            yield line
 
     try:
-        workbook = load_workbook(handle, read_only=True, data_only=False)
-    except Exception:
-        raise FileRefused("无法读取该 XLSX 文件：文件已损坏或不是 Excel 工作簿，请用模板重新保存。")
-
-    def rows():
-        try:
-            sheet = workbook.worksheets[0]
-            for cells in sheet.iter_rows(values_only=True):
-                yield list(cells)
-        finally:
-            workbook.close()
-
-    return rows()
-
-
-def _csv_rows(data: bytes):
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise FileRefused("无法识别 CSV 文件的编码：请保存为 UTF-8 或 GBK 编码。")
-    if "\x00" in text:
-        raise FileRefused("CSV 文件中含有二进制内容，请确认上传的是文本格式的 CSV。")
-    return iter(list(csv.reader(io.StringIO(text, newline=""))))
+        for number, cells in enumerate(csv.reader(lines()), start=1):
+            yield number, [cell if len(cell) <= CELL_CHARS else Overlong(cell[:CELL_CHARS], len(cell)) for cell in cells]
+    except csv.Error as error:
+        raise FileRefused(f"CSV 文件格式错误（{error}），请用 Excel 或记事本重新保存为 CSV。")
+    finally:
+        text.detach()  # the caller closes its own file
 
 
 def _map_header(header) -> dict[int, str]:
     found, unknown = {}, []
     for index, cell in enumerate(header):
-        title = re.sub(r"[\s*＊]", "", str(cell or ""))
+        title = re.sub(r"[\s*＊]", "", str(cell or ""))[:CELL_CHARS]
         if not title:
             continue
         column = HEADERS.get(title)
         if column is None:
             unknown.append(title)
         elif column.key in found.values():
-            raise FileRefused(f"第1行的列标题“{title}”出现了两次。")
+            raise FileRefused(f"第1行的列标题“{excerpt(title, 30)}”出现了两次。")
         else:
             found[index] = column.key
     missing = [column.header for column in COLUMNS if column.required and column.key not in found.values()]
     if missing:
-        hint = f"；无法识别的列：{'、'.join(unknown[:5])}" if unknown else ""
+        hint = f"；无法识别的列：{'、'.join(excerpt(title, 30) for title in unknown[:5])}" if unknown else ""
         raise FileRefused(f"第1行缺少必需的列：{'、'.join(missing)}{hint}。请使用下载的模板。")
     if unknown:
-        raise FileRefused(f"第1行有模板之外的列：{'、'.join(unknown[:5])}。请使用下载的模板，不要增改列标题。")
+        raise FileRefused(f"第1行有模板之外的列：{'、'.join(excerpt(title, 30) for title in unknown[:5])}。请使用下载的模板，不要增改列标题。")
     return found
 
 
@@ -219,6 +242,9 @@ class _Checker:
     def text(self, outcome, row, key, limit, required=False):
         value = row.values.get(key)
         header = _header(key)
+        if isinstance(value, Overlong):
+            outcome.add(row.number, header, f"超过 {limit} 个字符（共 {value.length:,} 个）。")
+            return ""
         if isinstance(value, (datetime.date, datetime.datetime)):
             outcome.add(row.number, header, "应为文字，不应是日期。")
             return ""
@@ -234,7 +260,10 @@ class _Checker:
         if required and not text:
             outcome.add(row.number, header, "必填，不能为空。")
         if len(text) > limit:
-            outcome.add(row.number, header, f"超过 {limit} 个字符。")
+            outcome.add(row.number, header, f"超过 {limit} 个字符（共 {len(text):,} 个）。")
+            return ""
+        if hidden := _hidden_character(text):
+            outcome.add(row.number, header, f"含控制字符或不可见字符（U+{ord(hidden):04X}），请删除后再导入。")
             return ""
         return text
 
@@ -244,13 +273,16 @@ class _Checker:
             return ""
         if text not in table:
             options = "、".join(dict.fromkeys(label for label in table if not label.isascii()))
-            outcome.add(row.number, _header(key), f"“{text}”不是可选值（可填：{options}）。")
+            outcome.add(row.number, _header(key), f"“{excerpt(text)}”不是可选值（可填：{options}）。")
             return ""
         return table[text]
 
     def integer(self, outcome, row, key, low, high):
         value = row.values.get(key)
         if _blank(value):
+            return None
+        if isinstance(value, Overlong):
+            outcome.add(row.number, _header(key), f"应为整数，该单元格却有 {value.length:,} 个字符。")
             return None
         if isinstance(value, str) and value.strip().startswith("="):
             outcome.add(row.number, _header(key), "单元格含公式，请粘贴为数值后再导入。")
@@ -261,7 +293,7 @@ class _Checker:
                 raise ValueError
             number = int(number)
         except ValueError:
-            outcome.add(row.number, _header(key), f"“{value}”不是整数。")
+            outcome.add(row.number, _header(key), f"“{excerpt(str(value))}”不是整数。")
             return None
         if not low <= number <= high:
             outcome.add(row.number, _header(key), f"应在 {low} 到 {high} 之间。")
@@ -272,6 +304,9 @@ class _Checker:
         value = row.values.get(key)
         if _blank(value):
             outcome.add(row.number, _header(key), "填写了证书编号时必填。")
+            return None
+        if isinstance(value, Overlong):
+            outcome.add(row.number, _header(key), f"应为日期，该单元格却有 {value.length:,} 个字符。")
             return None
         if isinstance(value, datetime.datetime):
             return value.date()
@@ -286,7 +321,7 @@ class _Checker:
                 return datetime.datetime.strptime(text, pattern).date()
             except ValueError:
                 continue
-        outcome.add(row.number, _header(key), f"“{text}”不是有效日期（格式如 2021-03-01）。")
+        outcome.add(row.number, _header(key), f"“{excerpt(text)}”不是有效日期（格式如 2021-03-01）。")
         return None
 
     def check(self, row: Row, outcome: Outcome) -> CheckedRow | None:
@@ -299,7 +334,7 @@ class _Checker:
                 if not Institution.objects.filter(credit_code=code).exclude(credit_code_override_reason="").exists():
                     outcome.add(row.number, "统一社会信用代码", f"{code} 的校验位错误。早期试点代码确属合法的，请管理员在系统管理中登记例外原因后再导入。")
             elif problem is not None:
-                outcome.add(row.number, "统一社会信用代码", f"“{code}”{problem.messages[0]}")
+                outcome.add(row.number, "统一社会信用代码", f"“{excerpt(code)}”{problem.messages[0]}")
         data = {
             "name": " ".join(self.text(outcome, row, "name", 200, required=True).split()),
             "nature": self.choice(outcome, row, "nature", NATURES),
@@ -320,14 +355,14 @@ class _Checker:
             try:
                 validate_email(data["contact_email"])
             except ValidationError:
-                outcome.add(row.number, "电子邮箱", f"“{data['contact_email']}”不是有效的电子邮箱地址。")
+                outcome.add(row.number, "电子邮箱", f"“{excerpt(data['contact_email'])}”不是有效的电子邮箱地址。")
         city_text = self.text(outcome, row, "city", 50, required=True)
         city = self.cities.get(city_text)
         if city_text and city is None:
             if city_text in self.all_city_names:
                 outcome.add(row.number, "所在市州", f"“{city_text}”不在您的管辖范围（{self.region.name}）内。")
             else:
-                outcome.add(row.number, "所在市州", f"“{city_text}”不是已登记的市州名称或6位区划代码。")
+                outcome.add(row.number, "所在市州", f"“{excerpt(city_text)}”不是已登记的市州名称或6位区划代码。")
         site = " ".join(self.text(outcome, row, "site_address", 300).split())
         certificate = self.check_certificate(row, outcome)
         if len(outcome.errors) > before:
@@ -361,6 +396,16 @@ class _Checker:
             "supervising_department": decoded.supervising_department, "issue_date": issue, "expiry_date": expiry,
             "capability_items": items,
         }
+
+
+def _hidden_character(text: str) -> str | None:
+    """The first control or invisible character of a cell (line breaks and tabs aside, which are blanks)."""
+    if text.isprintable():
+        return None
+    for char in text:
+        if char not in "\t\n\r" and unicodedata.category(char) in ("Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp"):
+            return char
+    return None
 
 
 def _header(key) -> str:
@@ -417,6 +462,7 @@ def _check_across_rows(outcome: Outcome, actor):
         inst = existing.get(code)
         if inst is not None and inst.pk not in visible:
             outcome.add(first.number, "统一社会信用代码", f"{code} 已登记为“{inst.name}”，该机构不在您的管辖范围内。")
+    _check_province_moves(outcome, first_by_code, existing)
     numbers = list(certificate_rows)
     owners = {}
     for start in range(0, len(numbers), 2000):
@@ -442,10 +488,28 @@ def _check_across_rows(outcome: Outcome, actor):
     }
 
 
+def _check_province_moves(outcome: Outcome, first_by_code, existing):
+    """An institution whose filing is under review may not move to another province (its reviewer would change)."""
+    from .selectors import frozen_institution_ids
+
+    moved = {code: inst for code, inst in existing.items()
+             if first_by_code[code].city is not None and inst.city_id != first_by_code[code].city.pk}
+    if not moved:
+        return
+    provinces = dict(Region.objects.filter(pk__in={inst.city_id for inst in moved.values()}).values_list("pk", "parent_id"))
+    moved = {code: inst for code, inst in moved.items() if provinces.get(inst.city_id) != first_by_code[code].city.parent_id}
+    frozen = frozen_institution_ids(inst.pk for inst in moved.values())
+    for code, inst in moved.items():
+        if inst.pk in frozen:
+            outcome.add(first_by_code[code].number, "所在市州",
+                        f"“{inst.name}”的年度填报正在审核（已提交、审核中或已退回），审核决定作出前不能迁往其他省份。")
+
+
 # --- writing ----------------------------------------------------------------------------------------------------
 
 def apply_rows(rows: list[CheckedRow], *, actor, progress=lambda fraction, stage: None) -> dict:
     """Write checked rows (the caller holds the transaction). Returns the counts of what changed."""
+    from .selectors import frozen_institution_ids
     from .services import refresh_reviewing_authority
 
     counts = {"institutions_created": 0, "institutions_updated": 0, "certificates_created": 0,
@@ -525,8 +589,10 @@ def apply_rows(rows: list[CheckedRow], *, actor, progress=lambda fraction, stage
     touched |= {c.institution.pk for c in new_certificates if c.institution.pk not in new_pks}
 
     progress(0.85, "正在更新审核单位")
+    frozen = frozen_institution_ids(touched)
     for inst in Institution.objects.filter(pk__in=touched).prefetch_related("cma_certificates"):
-        refresh_reviewing_authority(inst, certificates=list(inst.cma_certificates.all()), actor=actor)
+        refresh_reviewing_authority(inst, certificates=list(inst.cma_certificates.all()), actor=actor,
+                                    frozen=inst.pk in frozen)
     return counts
 
 

@@ -1,5 +1,3 @@
-from datetime import timedelta
-
 from django.core.exceptions import ValidationError
 from django.conf import settings
 from django.db import models
@@ -9,6 +7,7 @@ from stdnum.cn import uscc
 from stdnum.exceptions import InvalidChecksum, ValidationError as StdnumError
 
 from accounts.scoping import ScopeLookups
+from config import jobs
 
 
 class Region(models.Model):
@@ -425,7 +424,7 @@ class NationalCentre(models.Model):
 class ImportJob(models.Model):
     """An upload of the institution register: validated row by row into a preview, then imported all-or-nothing."""
 
-    STALE_AFTER = timedelta(minutes=15)
+    STALE_AFTER = jobs.STALE_AFTER
 
     class Status(models.TextChoices):
         PENDING = "pending", "等待校验"
@@ -473,5 +472,76 @@ class ImportJob(models.Model):
 
     @property
     def is_stale(self):
-        last = self.heartbeat_at or self.created_at
-        return self.is_busy and timezone.now() - last > self.STALE_AFTER
+        # Queued (waiting to be checked or written) or running, with no sign of life for STALE_AFTER.
+        return jobs.is_stale(self.is_busy, self.heartbeat_at, self.created_at)
+
+    @property
+    def can_retry(self):
+        return self.status == self.Status.FAILED or self.is_stale
+
+
+class IdentityChangeRequest(models.Model):
+    """信息变更申请: a filer proposes a new name, legal representative, credit code or city; the institution's
+    reviewing authority (or an admin) confirms or refuses it. Until confirmed, the register keeps the old values."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待确认"
+        CONFIRMED = "confirmed", "已确认"
+        REFUSED = "refused", "未通过"
+        CANCELLED = "cancelled", "已撤回"
+
+    FIELDS = ("name", "legal_representative", "credit_code", "city")
+
+    institution = models.ForeignKey(
+        Institution, verbose_name="机构", on_delete=models.CASCADE, related_name="identity_change_requests"
+    )
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
+    name = models.CharField("机构名称", max_length=200)
+    legal_representative = models.CharField("法定代表人", max_length=50)
+    credit_code = models.CharField("统一社会信用代码", max_length=18)
+    city = models.ForeignKey(
+        Region, verbose_name="所在市州", on_delete=models.PROTECT, related_name="+",
+        limit_choices_to={"level": Region.Level.CITY},
+    )
+    # The registered values when the request was made, as shown: {"name": ..., "city": "长沙市", ...}.
+    previous = models.JSONField("申请时的登记信息", default=dict)
+    reason = models.TextField("变更原因", max_length=1000)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="申请人", on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField("申请时间", default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="处理人", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField("处理时间", null=True, blank=True)
+    decision_comment = models.TextField("处理意见", max_length=1000, blank=True)
+
+    scope_lookups = ScopeLookups(institution="institution", city="institution__city")
+
+    class Meta:
+        verbose_name = "信息变更申请"
+        verbose_name_plural = "信息变更申请"
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["institution"], condition=models.Q(status="pending"), name="one_pending_identity_change",
+                violation_error_message="本单位已有一份待确认的信息变更申请。",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.institution} 信息变更申请（{self.get_status_display()}）"
+
+    def proposed(self) -> dict:
+        return {"name": self.name, "legal_representative": self.legal_representative,
+                "credit_code": self.credit_code, "city": self.city.name}
+
+    @property
+    def changes(self) -> list[tuple[str, str, str]]:
+        """(label, registered value at request time, proposed value) for each field the request changes."""
+        proposed = self.proposed()
+        return [
+            (self._meta.get_field(name).verbose_name, self.previous.get(name, ""), proposed[name])
+            for name in self.FIELDS if self.previous.get(name, "") != proposed[name]
+        ]

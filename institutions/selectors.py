@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 import django_filters
 from django import forms
-from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Prefetch, Q, Subquery, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -204,3 +204,97 @@ def filing_blockers(institution, first: datetime.date, last: datetime.date) -> l
         blockers.append(("E131", f"机构信息中没有{period}有效的资质认定证书或其他法定资质，请先补充。"))
     return blockers
 
+
+
+# --- reviewing authority freeze -----------------------------------------------------------------------------------
+
+# From submission until the decision the reviewing authority may not move: the authority that opened a filing decides
+# it (a returned filing goes back to the same authority).
+AUTHORITY_FROZEN_STATES = ("submitted", "in_review", "returned")
+
+
+def authority_freeze(institution_id):
+    """The institution's filing that holds its reviewing authority fixed now, or None."""
+    from filings.models import Filing
+
+    return (
+        Filing.objects.filter(institution_id=institution_id, status__in=AUTHORITY_FROZEN_STATES)
+        .select_related("year").order_by("-year__year").first()
+    )
+
+
+def frozen_institution_ids(institution_ids) -> set:
+    """Which of these institutions have their reviewing authority frozen (one query, for bulk writes)."""
+    from filings.models import Filing
+
+    return set(
+        Filing.objects.filter(institution_id__in=list(institution_ids), status__in=AUTHORITY_FROZEN_STATES)
+        .values_list("institution_id", flat=True)
+    )
+
+
+def freeze_message(filing) -> str:
+    return (
+        f"本单位{filing.year}填报当前为“{filing.get_status_display()}”，审核单位自提交起至审核通过前不能更改；"
+        "审核通过后（或撤回填报后）可重新选择。"
+    )
+
+
+# --- identity changes (信息变更申请) ----------------------------------------------------------------------------
+
+IDENTITY_NOTICE_DAYS = 30
+
+
+def identity_changes_to_decide(user):
+    """The change requests the user's authority decides (province: province-reviewed institutions of its province;
+    SAMR: SAMR-reviewed ones; admins: all), pending first, then newest."""
+    from accounts.models import Role
+
+    from .models import IdentityChangeRequest
+
+    requests = visible_to(user, IdentityChangeRequest)
+    if user.role == Role.SAMR_REVIEWER:
+        requests = requests.filter(institution__reviewing_authority=ReviewingAuthority.SAMR)
+    elif user.role == Role.PROVINCIAL_REVIEWER:
+        requests = requests.filter(institution__reviewing_authority=ReviewingAuthority.PROVINCE)
+    elif user.role != Role.ADMIN:
+        return requests.none()
+    pending_first = Case(When(status=IdentityChangeRequest.Status.PENDING, then=0), default=1)
+    return requests.select_related("institution__city", "city", "requested_by", "decided_by").order_by(
+        pending_first, "-requested_at", "-pk"
+    )
+
+
+def identity_changes_of(user, institution):
+    """An institution's change requests, newest first (scoped: its filers and the regulators who see it)."""
+    from .models import IdentityChangeRequest
+
+    return visible_to(user, IdentityChangeRequest).filter(institution=institution).select_related(
+        "city", "requested_by", "decided_by"
+    )
+
+
+def identity_change_notices(user) -> list[tuple[str, str, str]]:
+    """(text, url name, level) for the home page: a filer hears of decisions of the last 30 days; a reviewer of the
+    requests waiting for them."""
+    from accounts.models import Role
+
+    from .models import IdentityChangeRequest
+
+    S = IdentityChangeRequest.Status
+    if user.role == Role.FILER:
+        since = timezone.now() - datetime.timedelta(days=IDENTITY_NOTICE_DAYS)
+        decided = visible_to(user, IdentityChangeRequest).filter(
+            status__in=[S.CONFIRMED, S.REFUSED], decided_at__gte=since
+        ).order_by("-decided_at").first()
+        if decided is None:
+            return []
+        if decided.status == S.CONFIRMED:
+            return [(f"信息变更申请已于{timezone.localtime(decided.decided_at):%m月%d日}经审核部门确认，登记信息已更新。",
+                     "institutions:mine", "success")]
+        return [(f"信息变更申请未通过：{decided.decision_comment}", "institutions:mine", "warning")]
+    if user.role in (Role.PROVINCIAL_REVIEWER, Role.SAMR_REVIEWER, Role.ADMIN):
+        count = identity_changes_to_decide(user).filter(status=S.PENDING).count()
+        if count:
+            return [(f"有 {count} 份机构信息变更申请待确认。", "institutions:identity_changes", "primary")]
+    return []

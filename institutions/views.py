@@ -7,16 +7,18 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.models import Role
 from accounts.scoping import visible_to
 
 from . import selectors, services
 from .authority import derive_reviewing_authority
 from .codes import decode_cma_number
 from .forms import (
-    AuthorityChoiceForm, CertificateFormSet, ImportUploadForm, OtherQualificationFormSet, ProfileForm, SiteFormSet,
+    AuthorityChoiceForm, CertificateFormSet, IdentityChangeForm, IdentityDecisionForm, ImportUploadForm,
+    OtherQualificationFormSet, ProfileForm, SiteFormSet,
 )
 from .imports import COLUMNS, can_import, template_workbook
-from .models import ImportJob
+from .models import IdentityChangeRequest, ImportJob
 
 PAGE_SIZE = 50
 
@@ -50,6 +52,8 @@ def institution_detail(request, pk):
         "derivation": derivation,
         "can_edit": services.can_edit(request.user, institution),
         "authority_form": AuthorityChoiceForm(initial={"authority": institution.reviewing_authority}),
+        "authority_freeze": selectors.authority_freeze(institution.pk),
+        "identity_changes": selectors.identity_changes_of(request.user, institution)[:5],
         "history": selectors.change_history(institution),
         "blockers": selectors.filing_blockers(institution, year_start, today),
         "today": today,
@@ -65,7 +69,8 @@ def my_institution(request):
 def edit_profile(request, pk):
     institution = services.institution_for_editing(request.user, pk)
     form = ProfileForm(request.POST or None, instance=institution)
-    version = request.POST.get("version") or services.version_of(institution)
+    # A POST carries the version its page was opened at; one without it is refused by the service.
+    version = request.POST.get("version", "") if request.method == "POST" else services.version_of(institution)
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -86,7 +91,7 @@ def edit_section(request, pk, section):
     institution = services.institution_for_editing(request.user, pk)
     title, formset_class = SECTIONS[section]
     formset = formset_class(request.POST or None, instance=institution, prefix=section)
-    version = request.POST.get("version") or services.version_of(institution)
+    version = request.POST.get("version", "") if request.method == "POST" else services.version_of(institution)
     if request.method == "POST":
         if formset.is_valid():
             try:
@@ -119,6 +124,76 @@ def choose_authority(request, pk):
         else:
             messages.success(request, f"审核单位已设为{institution.get_reviewing_authority_display()}。")
     return redirect("institutions:detail", pk)
+
+
+# --- identity changes (信息变更申请) ----------------------------------------------------------------------------
+
+def identity_change(request, pk):
+    """The filer's form: propose a new name, legal representative, credit code or city, with the reason."""
+    institution = services.institution_for_editing(request.user, pk)
+    if not request.user.is_filer:
+        raise PermissionDenied("信息变更申请由本机构的填报人提出；系统管理员请在系统管理中直接更正。")
+    initial = {"name": institution.name, "legal_representative": institution.legal_representative,
+               "credit_code": institution.credit_code, "city": institution.city_id}
+    form = IdentityChangeForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.request_identity_change(institution, actor=request.user, **form.cleaned_data)
+            except services.IdentityChangeRefused as refusal:
+                messages.error(request, str(refusal))
+            else:
+                messages.success(request, "信息变更申请已提交，审核部门确认后登记信息才会更新。")
+                return redirect("institutions:detail", pk)
+        else:
+            messages.error(request, "有填写错误，请按提示修改；申请尚未提交。")
+    return render(request, "institutions/identity_change.html", {
+        "institution": institution, "form": form,
+        "requests": selectors.identity_changes_of(request.user, institution)[:10],
+    })
+
+
+@require_POST
+def identity_change_cancel(request, pk):
+    change = get_object_or_404(visible_to(request.user, IdentityChangeRequest), pk=pk)
+    try:
+        services.cancel_identity_change(change, actor=request.user)
+    except services.IdentityChangeRefused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(request, "已撤回信息变更申请。")
+    return redirect("institutions:detail", change.institution_id)
+
+
+def _require_identity_decider(user):
+    if user.role not in (Role.PROVINCIAL_REVIEWER, Role.SAMR_REVIEWER, Role.ADMIN):
+        raise PermissionDenied("只有审核人员可以处理信息变更申请。")
+
+
+def identity_changes(request):
+    """The reviewer's list: the requests their authority decides, pending first."""
+    _require_identity_decider(request.user)
+    page = Paginator(selectors.identity_changes_to_decide(request.user), 30).get_page(request.GET.get("page"))
+    return render(request, "institutions/identity_changes.html", {"page": page, "form": IdentityDecisionForm()})
+
+
+@require_POST
+def identity_change_decide(request, pk):
+    _require_identity_decider(request.user)
+    change = get_object_or_404(visible_to(request.user, IdentityChangeRequest), pk=pk)
+    form = IdentityDecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "；".join(e for errors in form.errors.values() for e in errors))
+        return redirect("institutions:identity_changes")
+    confirm = form.cleaned_data["decision"] == "confirm"
+    try:
+        services.decide_identity_change(change, actor=request.user, confirm=confirm,
+                                        comment=form.cleaned_data["comment"])
+    except services.IdentityChangeRefused as refusal:
+        messages.error(request, f"未处理：{refusal}")
+    else:
+        messages.success(request, f"已{'确认' if confirm else '不予确认'}“{change.institution.name}”的信息变更申请。")
+    return redirect("institutions:identity_changes")
 
 
 @require_GET
@@ -166,7 +241,7 @@ def import_status(request, pk):
     job = _job_for(request, pk)
     return JsonResponse({
         "status": job.status, "status_label": job.get_status_display(), "progress": job.progress,
-        "stage": job.stage, "error": job.error, "busy": job.is_busy,
+        "stage": job.stage, "error": job.error, "busy": job.is_busy and not job.is_stale, "stale": job.is_stale,
         "url": reverse("institutions:import_detail", args=[job.pk]),
     })
 
@@ -180,6 +255,18 @@ def import_confirm(request, pk):
         messages.error(request, str(refusal))
     else:
         messages.info(request, "已开始导入，完成前请勿重复上传。")
+    return redirect("institutions:import_detail", pk)
+
+
+@require_POST
+def import_retry(request, pk):
+    job = _job_for(request, pk)
+    try:
+        services.retry_import(job, actor=request.user)
+    except services.ImportRefused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.info(request, "已重新开始校验；校验通过后请再次确认导入。")
     return redirect("institutions:import_detail", pk)
 
 

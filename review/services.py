@@ -96,15 +96,11 @@ def _check_authority(filing, actor, name):
         raise PermissionDenied("该填报不属于您的审核范围，您不能对其作出审核决定。")
 
 
-def open_for_review(filing, *, actor) -> Filing:
-    """Opening a submitted filing on the review screen marks it in review (the filer can no longer withdraw it).
-    Anything else (already in review, not the actor's to review, review closed) leaves it as it is."""
-    if filing.status == Filing.Status.SUBMITTED and workflow.is_reviewing_authority(actor, filing):
-        try:
-            return filing_services.start_review(filing, actor=actor)
-        except workflow.TransitionRefused:
-            return Filing.objects.select_related("institution__city__parent", "year").get(pk=filing.pk)
-    return filing
+def start_review(filing, *, actor) -> Filing:
+    """The reviewer takes a submitted filing into review by POST (the filer can no longer withdraw it); a reviewer
+    outside the filing's authority is refused with 403, a wrong state or a closed review with a message."""
+    _check_authority(filing, actor, "start_review")
+    return filing_services.start_review(filing, actor=actor)
 
 
 def _notify_on_commit(transition_row):

@@ -6,6 +6,7 @@ app_name = "review"
 urlpatterns = [
     path("", views.queue, name="queue"),
     path("filings/<int:pk>/", views.detail, name="detail"),
+    path("filings/<int:pk>/start/", views.start_review, name="start_review"),
     path("filings/<int:pk>/approve/", views.approve, name="approve"),
     path("filings/<int:pk>/return/", views.return_filing, name="return"),
     path("filings/<int:pk>/quality-return/", views.quality_return, name="quality_return"),

@@ -102,10 +102,22 @@ def _render_detail(request, filing, *, decision_form=None, return_form=None, ext
 
 
 def detail(request, pk):
-    """Opening a submitted filing marks it in review, so the filer can no longer withdraw it."""
+    """Shows the filing; opening it changes nothing (a link from outside must not stop the filer's withdrawal)."""
     filing = _filing_or_403(request, pk)
-    filing = services.open_for_review(filing, actor=request.user)
     return _render_detail(request, filing)
+
+
+@require_POST
+def start_review(request, pk):
+    """开始审核: the reviewer takes the filing into review; from now on the filer can no longer withdraw it."""
+    filing = _filing_or_403(request, pk)
+    try:
+        services.start_review(filing, actor=request.user)
+    except TransitionRefused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(request, "已开始审核，填报单位不能再撤回本次提交。")
+    return redirect("review:detail", pk)
 
 
 @require_POST
@@ -255,7 +267,7 @@ def late_filers_export(request):
         BytesIO(content).getvalue(),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-    name = f"{year.year}年度未按时填报机构{('-' + city.name) if city else ''}.xlsx"
+    name = f"{year.year}年度未提交机构{('-' + city.name) if city else ''}.xlsx"
     from urllib.parse import quote
 
     response["Content-Disposition"] = f"attachment; filename=\"late-filers-{year.year}.xlsx\"; filename*=UTF-8''{quote(name)}"

@@ -3,6 +3,7 @@ history of who changed what."""
 import pytest
 from django.urls import reverse
 
+from institutions import services
 from institutions.models import CertificateLevel, CmaCertificate, Institution, ReviewingAuthority, Site
 from tests import factories
 
@@ -63,13 +64,20 @@ def test_a_filer_cannot_open_another_institutions_forms(client, two_provinces):
     assert client.post(reverse("institutions:edit_section", args=[other.pk, "certificates"]), {}).status_code == 404
 
 
-def profile_data(**overrides):
+def current_version(institution):
+    return services.version_of(Institution.objects.get(pk=institution.pk))
+
+
+def profile_data(institution=None, **overrides):
+    """A complete profile POST, carrying the institution's current version (the form's hidden field)."""
     data = {
-        "name": "长沙甲检测有限公司", "legal_representative": "王伟", "registered_address": "湖南省长沙市岳麓区麓谷大道1号",
+        "registered_address": "湖南省长沙市岳麓区麓谷大道1号",
         "division_code": "430104", "established_year": "2010", "nature": "enterprise", "legal_status": "independent",
         "ownership": "private", "professional_fields": ["1"], "contact_person": "李娜", "contact_phone": "0731-88880000",
         "contact_email": "lab@example.com", "cnas_number": "CNAS L1234",
     }
+    if institution is not None:
+        data["version"] = current_version(institution)
     data.update(overrides)
     return data
 
@@ -82,13 +90,13 @@ def test_filer_edits_the_profile_and_the_history_shows_who_changed_what(client, 
     client.force_login(filer)
     field = ProfessionalField.objects.get(code="03")
     response = client.post(reverse("institutions:edit", args=[institution.pk]),
-                           profile_data(professional_fields=[str(field.pk)], legal_representative="赵强"))
+                           profile_data(institution, professional_fields=[str(field.pk)], contact_person="赵强"))
     assert response.status_code == 302
     institution.refresh_from_db()
-    assert institution.legal_representative == "赵强" and list(institution.professional_fields.all()) == [field]
+    assert institution.contact_person == "赵强" and list(institution.professional_fields.all()) == [field]
     assert institution.history.first().history_user == filer
     page = client.get(detail(institution)).text
-    assert "法定代表人：（空） → 赵强" in page and filer.first_name in page
+    assert "联系人：（空） → 赵强" in page and filer.first_name in page
     assert "专业领域：（空） → 建筑工程" in page
 
 
@@ -102,15 +110,17 @@ def test_filer_edits_the_profile_and_the_history_shows_who_changed_what(client, 
 def test_bad_profile_input_gets_a_chinese_message_and_saves_nothing(client, two_provinces, overrides, field, message):
     institution = two_provinces["institutions"]["changsha"]
     client.force_login(two_provinces["users"]["filer"])
-    response = client.post(reverse("institutions:edit", args=[institution.pk]), profile_data(**overrides))
+    response = client.post(reverse("institutions:edit", args=[institution.pk]), profile_data(institution, **overrides))
     assert response.status_code == 200
     assert message in " ".join(response.context["form"].errors[field])
-    assert Institution.objects.get(pk=institution.pk).legal_representative == ""
+    assert Institution.objects.get(pk=institution.pk).contact_person == ""
 
 
-def formset_post(prefix, rows, initial=0):
+def formset_post(prefix, rows, initial=0, institution=None):
     data = {f"{prefix}-TOTAL_FORMS": str(len(rows)), f"{prefix}-INITIAL_FORMS": str(initial),
             f"{prefix}-MIN_NUM_FORMS": "0", f"{prefix}-MAX_NUM_FORMS": "1000"}
+    if institution is not None:
+        data["version"] = current_version(institution)
     for index, row in enumerate(rows):
         data.update({f"{prefix}-{index}-{key}": value for key, value in row.items()})
     return data
@@ -127,7 +137,7 @@ def test_filer_adds_a_national_certificate_and_the_authority_follows(client, two
         {"number": "220012010007", "issue_date": "2022-06-01", "expiry_date": "2028-05-31", "capability_items": "300"},
     ]
     response = client.post(reverse("institutions:edit_section", args=[institution.pk, "certificates"]),
-                           formset_post("certificates", rows, initial=1))
+                           formset_post("certificates", rows, initial=1, institution=institution))
     assert response.status_code == 302, response.context["formset"].errors
     added = CmaCertificate.objects.get(number="220012010007")
     assert added.level == CertificateLevel.NATIONAL and added.issuer.code == "00"
@@ -158,12 +168,13 @@ def test_sites_need_at_least_one_and_deleting_the_last_is_refused(client, two_pr
     site = factories.SiteFactory(institution=institution)
     client.force_login(two_provinces["users"]["filer"])
     url = reverse("institutions:edit_section", args=[institution.pk, "sites"])
-    response = client.post(url, formset_post("sites", [{"id": str(site.pk), "address": site.address, "DELETE": "on"}], 1))
+    response = client.post(url, formset_post("sites", [{"id": str(site.pk), "address": site.address, "DELETE": "on"}], 1,
+                                             institution))
     assert response.status_code == 200 and "至少要保留一个" in str(response.context["formset"].non_form_errors())
     assert Site.objects.filter(pk=site.pk).exists()
     response = client.post(url, formset_post("sites", [
         {"id": str(site.pk), "address": site.address}, {"address": "湖南省长沙市雨花区环保中路8号", "postal_code": "410007"},
-    ], 1))
+    ], 1, institution))
     assert response.status_code == 302 and institution.sites.count() == 2
 
 
@@ -210,7 +221,7 @@ def test_the_profile_page_issues_the_same_number_of_queries_for_few_or_many_rows
             factories.SiteFactory(institution=institution)
             factories.CmaCertificateFactory(institution=institution)
         client.post(reverse("institutions:edit", args=[institution.pk]),
-                    profile_data(legal_representative=f"代表{count}", contact_person=f"联系人{count}"))
+                    profile_data(institution, registered_address=f"湖南省长沙市岳麓区麓谷大道{count}号", contact_person=f"联系人{count}"))
 
     def count_queries():
         with CaptureQueriesContext(connection) as captured:
@@ -231,8 +242,8 @@ def test_a_form_opened_before_someone_else_saved_does_not_overwrite_their_change
     # Meanwhile, in another tab, a site is added.
     site = {"address": "湖南省长沙市雨花区环保中路8号"}
     assert client.post(reverse("institutions:edit_section", args=[institution.pk, "sites"]),
-                       formset_post("sites", [site])).status_code == 302
+                       formset_post("sites", [site], institution=institution)).status_code == 302
     response = client.post(reverse("institutions:edit", args=[institution.pk]),
-                           {**profile_data(legal_representative="赵强"), "version": stale_version})
+                           {**profile_data(contact_person="赵强"), "version": stale_version})
     assert response.status_code == 200 and "被他人修改" in response.text
-    assert Institution.objects.get(pk=institution.pk).legal_representative == ""
+    assert Institution.objects.get(pk=institution.pk).contact_person == ""

@@ -1,4 +1,4 @@
-"""Opening a filing for review, every decision allowed and refused, concurrent decisions, field comments, the review
+"""Starting the review of a filing, every decision allowed and refused, concurrent decisions, field comments, the review
 close date, extensions from the review screen, and the differences shown to the reviewer."""
 import datetime
 
@@ -25,7 +25,9 @@ def fresh(filing):
 
 
 def open_page(client, user, filing):
+    """The reviewer opens the screen and presses 开始审核 (refused, and harmless, for anyone else)."""
     client.force_login(user)
+    client.post(reverse("review:start_review", args=[filing.pk]))
     return client.get(reverse("review:detail", args=[filing.pk]))
 
 
@@ -35,7 +37,7 @@ def post_return(client, filing, **data):
     return client.post(reverse("review:return", args=[filing.pk]), payload)
 
 
-def test_opening_a_submitted_filing_marks_it_in_review_and_the_filer_can_no_longer_withdraw(submit, province_reviewer, client):
+def test_starting_the_review_marks_it_in_review_and_the_filer_can_no_longer_withdraw(submit, province_reviewer, client):
     filing = submit(name="长沙甲")
     response = open_page(client, province_reviewer, filing)
     assert response.status_code == 200

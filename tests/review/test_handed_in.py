@@ -66,7 +66,9 @@ def page(client, user):
 def late_xlsx_rows(client, **params):
     response = client.get(reverse("review:late_filers_export"), {"year": YEAR, **params})
     assert response.status_code == 200
-    rows = list(load_workbook(BytesIO(response.content)).active.iter_rows(values_only=True))
+    sheet = load_workbook(BytesIO(response.content)).active
+    assert sheet.title == "未提交机构"  # the list's one name, as on the page
+    rows = list(sheet.iter_rows(values_only=True))
     header = next(i for i, row in enumerate(rows) if row[0] == "市州")
     return rows[header], rows[header + 1:]
 
