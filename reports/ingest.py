@@ -1,22 +1,24 @@
 """Reading an uploaded report-number file line by line without holding it in memory, and checking each line.
 
 Text files (TXT, CSV: one number per line, CSV's first column) are UTF-8 with or without BOM, or GBK; the encoding is
-detected by a first streaming pass and anything else is refused. XLSX files are read from their only worksheet's first
-column (an optional header row is skipped), after checking the archive is not a zip bomb. JSON (from the LIMS API) is
-a list of strings, at most a few megabytes.
+detected by a first streaming pass and anything else (UTF-16 named as such) is refused. XLSX files are read from their
+only worksheet's first column (an optional header row is skipped), after checking the archive is not a zip bomb, by
+the bounded streaming reader of `config.uploads`: a cell longer than a line may be is a rejected line, never built
+whole. JSON (from the LIMS API) is a list of strings, at most a few megabytes.
 
 `read_records(path, kind)` yields each accepted number (a string) and, for each rejected non-empty line, a `Record`
 with its line number, trimmed text and the reason. Whole-file problems raise `FileRefused` with a message for the user.
 """
-import codecs
 import csv
 import json
 import re
 import unicodedata
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
+
+from config import uploads
+from config.uploads import FileRefused
 
 MAX_BYTES = 100 * 1024 * 1024
 MAX_LINES = 2_000_000
@@ -25,8 +27,12 @@ MAX_LENGTH = 64
 MAX_XLSX_UNCOMPRESSED = 1024 * 1024 * 1024
 MAX_XLSX_RATIO = 100
 MAX_XLSX_MEMBERS = 500
-_CHUNK = 1024 * 1024
-_LINE_LIMIT = 4096  # a line longer than this is read in pieces and rejected as too long
+_LINE_LIMIT = 4096  # a line (or cell) longer than this is counted, not kept, and rejected as too long
+XLSX_LIMITS = uploads.XlsxLimits(
+    zip=uploads.ZipLimits(max_total=MAX_XLSX_UNCOMPRESSED, max_ratio=MAX_XLSX_RATIO, max_members=MAX_XLSX_MEMBERS),
+    cell_chars=_LINE_LIMIT,
+    shared_bytes=128 * 1024 * 1024,  # about four million short numbers; Excel holds at most 1,048,576 rows
+)
 
 ENCODING_LABELS = {"utf-8-sig": "UTF-8（带 BOM）", "utf-8": "UTF-8", "gbk": "GBK", "xlsx": "XLSX", "json": "JSON"}
 
@@ -38,10 +44,6 @@ HEADERS = {
     "报告编号", "检验检测报告编号", "检验报告编号", "检测报告编号", "报告号", "编号", "报告编号（必填）",
     "number", "report number", "report_number", "report no", "report no.", "reportno", "report_no",
 }
-
-
-class FileRefused(Exception):
-    """The whole file is refused (nothing is stored); the message is for the user."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,33 +91,19 @@ def sniff(path: Path, kind: str) -> None:
     if size > MAX_BYTES:
         raise FileRefused(f"文件超过 {MAX_BYTES // 1024 // 1024} MB，请分成几个文件上传。")
     with path.open("rb") as handle:
-        head = handle.read(65536)
-    is_zip = head.startswith(b"PK\x03\x04")
-    if kind == "xlsx" and not is_zip:
-        raise FileRefused("该文件不是有效的 XLSX 工作簿，请用 Excel 另存为 .xlsx 后重新上传。")
-    if kind in ("txt", "csv") and (is_zip or b"\x00" in head):
-        raise FileRefused("该文件是二进制文件，不是文本文件；TXT/CSV 请每行一个编号，Excel 工作簿请以 .xlsx 上传。")
+        head = uploads.read_head(handle)
+        if kind == "xlsx":
+            if not uploads.is_zip(head):
+                raise FileRefused(uploads.NOT_XLSX)
+            uploads.open_zip(handle, XLSX_LIMITS.zip).close()  # the directory only: cheap, and refuses a zip bomb now
+        elif kind in ("txt", "csv"):
+            uploads.refuse_binary_text(head)
 
 
 def detect_encoding(path: Path) -> str:
     """"utf-8-sig", "utf-8" or "gbk", from one streaming pass; binary files and other encodings are refused."""
     with path.open("rb") as handle:
-        bom = handle.read(3) == codecs.BOM_UTF8
-    for encoding in ("utf-8-sig" if bom else "utf-8", "gbk"):
-        decoder = codecs.getincrementaldecoder(encoding)()
-        try:
-            with path.open("rb") as handle:
-                while chunk := handle.read(_CHUNK):
-                    if b"\x00" in chunk:
-                        raise FileRefused("该文件含有二进制内容（空字节），不是文本文件，已拒收。")
-                    decoder.decode(chunk)
-                decoder.decode(b"", final=True)
-            return encoding
-        except UnicodeDecodeError:
-            if bom:
-                break
-            continue
-    raise FileRefused("无法识别文件编码：只接受 UTF-8（可带 BOM）或 GBK 编码的文本文件，请用记事本或 Excel 另存为 UTF-8 后重新上传。")
+        return uploads.text_encoding(handle, fallback="gbk")
 
 
 def _first_csv_field(text: str) -> str:
@@ -127,58 +115,28 @@ def _first_csv_field(text: str) -> str:
     return text.split(",", 1)[0]
 
 
-def _check_xlsx_archive(path: Path) -> None:
-    try:
-        with zipfile.ZipFile(path) as archive:
-            members = archive.infolist()
-            if len(members) > MAX_XLSX_MEMBERS:
-                raise FileRefused("该 XLSX 文件结构异常（成员过多），已拒收。")
-            names = {member.filename for member in members}
-            if "xl/workbook.xml" not in names:
-                raise FileRefused("该文件不是有效的 XLSX 工作簿，请用 Excel 另存为 .xlsx 后重新上传。")
-            total = 0
-            for member in members:
-                total += member.file_size
-                ratio = member.file_size / max(member.compress_size, 1)
-                if total > MAX_XLSX_UNCOMPRESSED or (member.file_size > 10 * 1024 * 1024 and ratio > MAX_XLSX_RATIO):
-                    raise FileRefused("该 XLSX 文件解压后异常巨大（疑似“压缩炸弹”），已拒收。")
-    except zipfile.BadZipFile:
-        raise FileRefused("该 XLSX 文件已损坏，无法打开。")
-
-
 def _xlsx_values(path: Path, progress: Callable[[float], None]) -> Iterator[tuple[int, str, int]]:
-    import openpyxl
-
-    _check_xlsx_archive(path)
-    try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=False)
-    except Exception as exc:  # openpyxl raises many kinds for broken workbooks
-        raise FileRefused(f"无法读取该 XLSX 工作簿（{exc.__class__.__name__}），请用 Excel 另存后重新上传。")
-    try:
-        if len(workbook.sheetnames) != 1:
-            names = "、".join(workbook.sheetnames[:5])
-            raise FileRefused(f"工作簿含有 {len(workbook.sheetnames)} 个工作表（{names}），请只保留一个工作表，编号放在第一列。")
-        sheet = workbook[workbook.sheetnames[0]]
-        total_rows = sheet.max_row or 0
-        for number, row in enumerate(sheet.iter_rows(min_col=1, max_col=1, values_only=True), start=1):
+    with uploads.open_xlsx(path, XLSX_LIMITS) as workbook:
+        names = workbook.sheet_names
+        if len(names) != 1:
+            listed = "、".join(uploads.excerpt(name, 31) for name in names[:5])
+            raise FileRefused(f"工作簿含有 {len(names)} 个工作表（{listed}），请只保留一个工作表，编号放在第一列。")
+        if not workbook.worksheets:
+            raise FileRefused("工作簿中没有工作表（只有图表），请把编号放在工作表的第一列。")
+        for number, cells in workbook.rows(0, columns=1, progress=progress):
             if number > MAX_LINES:
                 raise FileRefused(f"工作表超过 {MAX_LINES:,} 行，请分成几个文件上传。")
-            if number % 65536 == 0 and total_rows:
-                progress(number / total_rows)
-            value = row[0] if row else None
+            value = cells[0] if cells else None
             if value is None:
                 continue
-            if isinstance(value, bool):
-                text = str(value)
-            elif isinstance(value, int):
-                text = str(value)
-            elif isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+            if isinstance(value, uploads.Overlong):
+                yield number, value.head, value.length
+                continue
+            if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
                 text = str(int(value))
             else:
                 text = str(value)
             yield number, text[:_LINE_LIMIT], len(text)
-    finally:
-        workbook.close()
 
 
 def _json_values(path: Path) -> Iterator[tuple[int, str, int]]:

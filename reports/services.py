@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from accounts.scoping import visible_to
+from config.uploads import visible
 from institutions.models import Institution, Region
 
 from . import ingest
@@ -100,7 +101,8 @@ def start_upload(*, institution, quarter: Quarter, source, name: str, actor=None
         with transaction.atomic():
             batch = ReportNumberBatch.objects.create(
                 institution=institution, year=quarter.year, quarter=quarter.quarter, source=source_kind,
-                uploaded_by=actor, token=token, original_name=Path(name).name[:255], file_size=path.stat().st_size,
+                uploaded_by=actor, token=token, original_name=visible(Path(name).name)[:255],
+                file_size=path.stat().st_size,
                 upload=str(path.relative_to(settings.MEDIA_ROOT)), created_at=now, is_late=quarter.is_late_at(now),
                 stage="等待处理",
             )
@@ -194,8 +196,10 @@ class _RejectsWriter:
 
     def add(self, record) -> None:
         self.count += 1
-        text = record.text if len(record.text) <= 100 else record.text[:100] + "…"
-        self.writer.writerow([record.line, _safe_cell(text), record.reason])
+        # Control and invisible characters are written as \uXXXX: the filer sees what was sent, and nothing in the
+        # file can hide, reorder (a bidi override) or split the text around it.
+        text = visible(record.text[:100]) + ("…" if len(record.text) > 100 else "")
+        self.writer.writerow([record.line, _safe_cell(text), visible(record.reason)])
 
     def finish(self) -> str:
         self.handle.close()

@@ -98,7 +98,7 @@ def test_a_file_in_another_encoding_is_refused(tmp_path):
         read_records(path, "txt")
 
 
-@pytest.mark.parametrize("data", [b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "A-1\n".encode("utf-16")])
+@pytest.mark.parametrize("data", [b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", b"PK\x03\x04\x14\x00\x00\x00"])
 def test_binary_files_are_refused(tmp_path, data):
     path = tmp_path / "n.txt"
     path.write_bytes(data)
