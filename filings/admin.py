@@ -1,10 +1,30 @@
+from django import forms
 from django.contrib import admin
 
 from .models import Extension, Filing, FilingTransition, ReportingYear
 
 
+class ReportingYearForm(forms.ModelForm):
+    """The three dates may be left blank: they then take the default window (ReportingYear.apply_defaults)."""
+
+    class Meta:
+        model = ReportingYear
+        fields = ["year", "opens_at", "closes_at", "review_closes_at"]
+        help_texts = {
+            "opens_at": "留空则为次年1月1日 00:00（北京时间）。",
+            "closes_at": "留空则为次年4月30日 23:59:59（北京时间）。",
+            "review_closes_at": "留空则与填报截止相同（通知要求4月底前完成提交并通过审核）；可延后，不能早于填报截止。",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("opens_at", "closes_at", "review_closes_at"):
+            self.fields[name].required = False
+
+
 @admin.register(ReportingYear)
 class ReportingYearAdmin(admin.ModelAdmin):
+    form = ReportingYearForm
     list_display = ("year", "opens_at", "closes_at", "review_closes_at")
 
 

@@ -178,12 +178,12 @@ def demo_sr_report(filing, centre, values: dict) -> SocialResponsibilityReport:
 
 
 def _years():
-    """2022 with its real (closed) window; 2023 held open around today for the demo, review for three months more."""
+    """2022 with its real (closed) window; 2023 held open around today for the demo. Review closes with each window,
+    as by default (ReportingYear.apply_defaults)."""
     now = timezone.now()
     previous, _ = ReportingYear.objects.get_or_create(year=2022)
     current, _ = ReportingYear.objects.get_or_create(year=2023, defaults={
         "opens_at": now - datetime.timedelta(days=60), "closes_at": now + datetime.timedelta(days=45),
-        "review_closes_at": now + datetime.timedelta(days=120),
     })
     return previous, current
 

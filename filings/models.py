@@ -15,11 +15,11 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def default_window(year: int):
-    """1 January 00:00 to 30 April 23:59:59 of the next year, review until 30 June, all Asia/Shanghai."""
+    """1 January 00:00 to 30 April 23:59:59 of the next year, all Asia/Shanghai. Review closes with the window: the
+    notice wants filings submitted *and approved* by the end of April (the admin may extend the review close)."""
     opens = datetime.datetime(year + 1, 1, 1, 0, 0, 0, tzinfo=SHANGHAI)
     closes = datetime.datetime(year + 1, 4, 30, 23, 59, 59, tzinfo=SHANGHAI)
-    review_closes = datetime.datetime(year + 1, 6, 30, 23, 59, 59, tzinfo=SHANGHAI)
-    return opens, closes, review_closes
+    return opens, closes, closes
 
 
 class ReportingYearQuerySet(models.QuerySet):
@@ -51,14 +51,22 @@ class ReportingYear(models.Model):
     def __str__(self):
         return f"{self.year}年度"
 
-    def save(self, *args, **kwargs):
-        opens, closes, review_closes = default_window(self.year)
+    def apply_defaults(self):
+        """Fill the dates left blank with the default window (default_window)."""
+        if not self.year:
+            return
+        opens, closes, _ = default_window(self.year)
         self.opens_at = self.opens_at or opens
         self.closes_at = self.closes_at or closes
-        self.review_closes_at = self.review_closes_at or review_closes
+        # An admin who moves the window's close and leaves the review close blank gets the window's close.
+        self.review_closes_at = self.review_closes_at or self.closes_at
+
+    def save(self, *args, **kwargs):
+        self.apply_defaults()
         super().save(*args, **kwargs)
 
     def clean(self):
+        self.apply_defaults()
         if self.opens_at and self.closes_at and self.closes_at <= self.opens_at:
             raise ValidationError({"closes_at": "填报截止时间必须晚于开始时间。"})
         if self.closes_at and self.review_closes_at and self.review_closes_at < self.closes_at:
