@@ -146,8 +146,8 @@ class SocialResponsibilityForm(VersionedForm):
         self.helper.layout = Layout(
             "version",
             Fieldset("一、基本情况", *basic, *[name for name, _ in self.deputy_fields], *people),
-            Fieldset("4. 人员与资产", *assets),
-            Fieldset("5. 年度工作基本情况", *work),
+            Fieldset("4. 人员与资产（管理、检验检测、辅助人员之和等于中心现有员工；均不大于所在法人单位）", *assets),
+            Fieldset("5. 年度工作基本情况（每项必填，没有请填 0）", *work),
             Fieldset("6. 国家质检中心建设情况", *build),
             Fieldset("二、三、叙述部分与附件", "contribution", "responsibility", "document"),
         )
