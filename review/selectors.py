@@ -11,6 +11,7 @@ from filings.models import Filing, FilingSnapshot, FilingTransition, ReportingYe
 from filings.progress import PROGRESS_STATES, not_handed_in_q
 from filings.selectors import current_year, days_left
 from institutions.models import Institution, Region, ReviewingAuthority
+from institutions.selectors import identity_change_notices
 from summaries.aggregates import filing_progress_by_city, progress_totals
 
 from .diff import diff_snapshots
@@ -217,10 +218,11 @@ NOTICE_LIMIT = 5
 def notifications_for(user) -> list[Notice]:
     """A short list of what needs the user now: returned filings (filers), new submissions awaiting review
     (reviewers), late filers as the deadline nears (city officers and the province)."""
+    # Decided identity change requests (filers) and those waiting for the user's authority (reviewers, admins).
+    notices = [Notice(text, reverse(url), level) for text, url, level in identity_change_notices(user)]
     year = current_year()
     if year is None:
-        return []
-    notices = []
+        return notices
     if user.role == Role.FILER:
         for filing in visible_to(user, Filing).filter(status=S.RETURNED).select_related("year")[:NOTICE_LIMIT]:
             due = timezone.localtime(filing.correction_due) if filing.correction_due else None
