@@ -1,5 +1,5 @@
 """Workbook builders, one per export kind. Each reads through the job owner's scope and writes write-only sheets."""
-from django.contrib.postgres.expressions import ArraySubquery
+from django.db import connection
 from django.db.models import Case, CharField, Count, FilteredRelation, OuterRef, Q, Value, When
 from django.utils import timezone
 
@@ -105,19 +105,26 @@ def statistics_fields():
 def detail_rows(institutions, year_id: int, *, include_submitted: bool):
     """One tuple per institution in scope (those without a filing for the year included), in the order of
     _detail_columns(), streamed from one query. Derived flags are computed in the database with the model's
-    thresholds."""
+    thresholds. The professional fields come from an array subquery on PostgreSQL, elsewhere (the SQLite default)
+    from one extra query per chunk of rows."""
     counted = aggregates.counted_statuses(include_submitted)
     stats = [f"year_filing__statistics__{field.name}" for field in statistics_fields()]
     flag = lambda condition: Case(  # noqa: E731
         When(condition, then=Value("是")), When(year_filing__isnull=True, then=Value("")), default=Value("否"),
         output_field=CharField(),
     )
+    portable = connection.vendor != "postgresql"
+    field_names = {}
+    if not portable:
+        from django.contrib.postgres.expressions import ArraySubquery
+
+        field_names["field_names"] = ArraySubquery(
+            ProfessionalField.objects.filter(institution=OuterRef("pk")).order_by("order", "code").values("name")
+        )
     queryset = (
         institutions.annotate(
             year_filing=FilteredRelation("filings", condition=Q(filings__year_id=year_id)),
-            field_names=ArraySubquery(
-                ProfessionalField.objects.filter(institution=OuterRef("pk")).order_by("order", "code").values("name")
-            ),
+            **field_names,
             counted=Case(
                 When(year_filing__status__in=counted, then=Value("是")), default=Value("否"), output_field=CharField()
             ),
@@ -126,18 +133,48 @@ def detail_rows(institutions, year_id: int, *, include_submitted: bool):
         )
         .order_by("city__code", "name", "pk")
         .values_list(
-            "name", "credit_code", "city__name", "nature", "ownership", "reviewing_authority", "field_names",
-            "year_filing__status", "counted", "above_scale", "small_micro", *stats,
+            "name", "credit_code", "city__name", "nature", "ownership", "reviewing_authority",
+            "pk" if portable else "field_names", "year_filing__status", "counted", "above_scale", "small_micro",
+            *stats,
         )
     )
     natures = dict(Institution.Nature.choices)
     ownerships = dict(Institution.Ownership.choices)
     authorities = dict(ReviewingAuthority.choices)
-    for row in queryset.iterator(chunk_size=CHUNK):
+    rows = queryset.iterator(chunk_size=CHUNK)
+    if portable:
+        rows = _with_field_names(rows, position=6)
+    for row in rows:
         yield (
             row[0], row[1], row[2], natures.get(row[3], row[3]), ownerships.get(row[4], row[4]),
             authorities.get(row[5], row[5]), "、".join(row[6] or ()), STATUS_LABELS[row[7] or ""], *row[8:],
         )
+
+
+def _with_field_names(rows, *, position: int):
+    """Replace the institution id at `position` of each row by its professional fields' names (in reference order),
+    reading them with one query per CHUNK rows."""
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == CHUNK:
+            yield from _name_fields(batch, position)
+            batch = []
+    yield from _name_fields(batch, position)
+
+
+def _name_fields(batch, position):
+    ids = [row[position] for row in batch]
+    names = {pk: [] for pk in ids}
+    for step in range(0, len(ids), 500):  # stays under SQLite's limit on query parameters
+        pairs = (
+            ProfessionalField.objects.filter(institution__in=ids[step:step + 500])
+            .order_by("order", "code").values_list("institution", "name")
+        )
+        for pk, name in pairs:
+            names[pk].append(name)
+    for row in batch:
+        yield (*row[:position], names[row[position]], *row[position + 1:])
 
 
 def _scope_line(job):
