@@ -1,24 +1,98 @@
 """Running a background job's step inside a Celery task, the same way for every kind of job (imports, uploads,
-exports): transient faults (database or file system) are retried with back-off; after the last retry, or on any other
-error, the job is marked failed with a Chinese message its owner sees, so that no job is left hanging as running."""
+exports), and the one rule for when a job counts as stuck.
+
+A transient fault (the database connection lost or refused, a locked SQLite database, a network or disk hiccup) is
+retried by Celery with back-off when a worker runs the task; any other error — and a transient one after the last
+retry — marks the job failed at once with a Chinese message its owner sees, next to a 重试 button, so that no job is
+left hanging as running. A task run in-process (no broker: the embedded default) never raises Celery's `Retry` into
+the web request that sent it: a transient fault fails the job there too, to be retried by hand.
+"""
+import errno
 import logging
+from datetime import timedelta
 
 from django.db import InterfaceError, OperationalError
+from django.utils import timezone
 
 log = logging.getLogger(__name__)
 
-TRANSIENT = (OperationalError, InterfaceError, OSError)
+# A job that shows no sign of life (queued and never started, or running without progress) for this long is taken as
+# lost — its queue message vanished or its worker died — and may be retried by its owner.
+STALE_AFTER = timedelta(minutes=15)
+
+# SQLSTATE classes and codes of faults that pass by themselves: connection exceptions, insufficient resources,
+# transaction rollbacks (serialization failure, deadlock), administrator shutdown, cannot connect now, lock timeouts.
+_TRANSIENT_SQLSTATE_CLASSES = ("08", "53", "40")
+_TRANSIENT_SQLSTATES = ("57P01", "57P02", "57P03", "55P03")
+# SQLite result codes: SQLITE_BUSY, SQLITE_LOCKED, SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN (primary codes).
+_TRANSIENT_SQLITE_CODES = (5, 6, 10, 13, 14)
+# Without a code, the driver's own words for a lost or refused connection or a busy database.
+_TRANSIENT_WORDS = (
+    "database is locked", "database table is locked", "disk i/o error", "database or disk is full",
+    "unable to open database", "connection", "could not connect", "server closed", "terminating", "timeout",
+    "timed out", "ssl syscall",
+)
+_TRANSIENT_ERRNOS = (errno.EAGAIN, errno.EBUSY, errno.EIO, errno.ENOSPC, errno.EINTR)
 
 
-def run_job_step(task, step, job_id: int, *, mark_failed, failure: str, advice: str = "") -> None:
-    """Run `step(job_id)` for the bound Celery `task`; `failure` starts the message (e.g. "生成失败")."""
+def _redis_errors():
+    try:
+        from redis.exceptions import BusyLoadingError, ConnectionError, TimeoutError
+    except ImportError:  # Redis is only used when REDIS_URL is set
+        return ()
+    return (ConnectionError, TimeoutError, BusyLoadingError)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for a fault that may pass if the step is run again later; False for one that would repeat (bad SQL, a
+    function the database lacks, a broken constraint, a missing file, a bug)."""
+    if isinstance(exc, InterfaceError):  # the connection is already closed
+        return True
+    if isinstance(exc, OperationalError):
+        cause = exc.__cause__
+        code = getattr(cause, "pgcode", None) or getattr(cause, "sqlstate", None)
+        if code:
+            return code[:2] in _TRANSIENT_SQLSTATE_CLASSES or code in _TRANSIENT_SQLSTATES
+        sqlite_code = getattr(cause, "sqlite_errorcode", None)
+        if sqlite_code is not None:
+            return sqlite_code & 0xFF in _TRANSIENT_SQLITE_CODES
+        return any(word in str(exc).lower() for word in _TRANSIENT_WORDS)
+    if isinstance(exc, (ConnectionError, TimeoutError, *_redis_errors())):
+        return True
+    if isinstance(exc, OSError):
+        return exc.errno in _TRANSIENT_ERRNOS
+    return False
+
+
+def is_stale(active: bool, *signs_of_life) -> bool:
+    """The stale rule of every kind of job: `active` (queued or running) and its latest sign of life — the first
+    of `signs_of_life` that is set, newest kind first (heartbeat, start, queueing) — older than STALE_AFTER."""
+    last = next((moment for moment in signs_of_life if moment), None)
+    return bool(active and last and timezone.now() - last > STALE_AFTER)
+
+
+def run_job_step(task, step, job_id: int, *, mark_failed, failure: str, advice: str = "", release=None) -> None:
+    """Run `step(job_id)` for the bound Celery `task`; `failure` starts the message (e.g. "生成失败").
+
+    `release(job_id)`, if given, is called before a transient fault is retried, so that the retried run may take the
+    job up again (a step that refuses a job another run holds needs it)."""
     try:
         step(job_id)
-    except TRANSIENT as exc:
-        if task.request.retries < task.max_retries:
-            log.warning("%s %s: %s; retrying", task.name, job_id, exc)
-            raise task.retry(exc=exc, countdown=5 * 2**task.request.retries)
-        mark_failed(job_id, f"{failure}（已重试 {task.max_retries} 次）：{exc.__class__.__name__}{advice}")
     except Exception as exc:
-        log.exception("%s %s failed", task.name, job_id)
-        mark_failed(job_id, f"{failure}：{exc.__class__.__name__}: {exc}"[:450] + advice)
+        if not is_transient(exc):
+            log.exception("%s %s failed", task.name, job_id)
+            mark_failed(job_id, f"{failure}：{exc.__class__.__name__}: {exc}"[:450] + advice)
+            return
+        if task.request.is_eager:
+            # In-process (no broker): waiting and retrying would hold up the web request, and Celery's Retry would
+            # escape into it. The owner retries by hand.
+            log.warning("%s %s: %s; in-process, marked failed", task.name, job_id, exc)
+            mark_failed(job_id, f"{failure}：暂时故障（{exc.__class__.__name__}: {exc}"[:400] + "），请稍后重试" + advice)
+            return
+        if task.request.retries >= task.max_retries:
+            mark_failed(job_id, f"{failure}（已重试 {task.max_retries} 次）：{exc.__class__.__name__}: {exc}"[:450] + advice)
+            return
+        log.warning("%s %s: %s; retrying", task.name, job_id, exc)
+        if release is not None:
+            release(job_id)
+        raise task.retry(exc=exc, countdown=5 * 2**task.request.retries)

@@ -7,6 +7,7 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.scoping import ScopeLookups
+from config import jobs
 
 from .quarters import Quarter
 
@@ -24,8 +25,8 @@ class ReportNumberBatch(models.Model):
         WEB = "web", "网页上传"
         API = "api", "LIMS 接口"
 
-    # A running batch with no progress for this long is taken as killed (its worker died).
-    STALE_AFTER = timezone.timedelta(minutes=15)
+    # A batch queued and never started, or running, for this long is taken as lost (its message or worker died).
+    STALE_AFTER = jobs.STALE_AFTER
 
     institution = models.ForeignKey(
         "institutions.Institution", verbose_name="机构", on_delete=models.PROTECT, related_name="report_batches"
@@ -93,10 +94,17 @@ class ReportNumberBatch(models.Model):
 
     @property
     def is_stale(self) -> bool:
-        """Running (or still queued) with no progress for STALE_AFTER: its worker died or the queue lost it."""
-        last = self.started_at or self.created_at
+        """Running (or still queued) with no progress for STALE_AFTER: its worker died or the queue lost it. A retry
+        sets started_at when it queues the batch again."""
         unfinished = self.status in (self.Status.RUNNING, self.Status.PENDING)
-        return unfinished and timezone.now() - last > self.STALE_AFTER
+        return jobs.is_stale(unfinished, self.started_at, self.created_at)
+
+    @property
+    def can_retry(self) -> bool:
+        """Stale, or failed by a fault (not refused: a refused file is deleted) while its file is still there."""
+        if self.is_stale:
+            return True
+        return self.status == self.Status.FAILED and bool(self.upload) and self.upload.storage.exists(self.upload.name)
 
 
 class ReportNumber(models.Model):

@@ -116,13 +116,14 @@ def start_upload(*, institution, quarter: Quarter, source, name: str, actor=None
 
 
 def retry_upload(batch: ReportNumberBatch, *, actor) -> ReportNumberBatch:
-    """Queue again a batch whose worker died (no progress for a long time); its file is still there."""
+    """Queue again a batch that is stale (its message or worker was lost) or that failed by a fault while its file is
+    still there. The ingest is one transaction that leaves a finished batch alone, so a late first run adds nothing."""
     if actor.role != Role.FILER or actor.institution_id != batch.institution_id:
         raise PermissionDenied("只能重新处理本机构的上传。")
     with transaction.atomic():
         batch = ReportNumberBatch.objects.select_for_update().get(pk=batch.pk)
-        if not batch.is_stale:
-            raise UploadRefused("只有已中断的上传可以重新处理。")
+        if not (batch.is_stale or batch.status == ReportNumberBatch.Status.FAILED):
+            raise UploadRefused("只有失败或已中断的上传可以重新处理。")
         if not (Path(settings.MEDIA_ROOT) / batch.upload.name).exists():
             raise UploadRefused("上传的文件已不存在，请重新上传。")
         batch.status, batch.progress, batch.stage, batch.error = ReportNumberBatch.Status.PENDING, 0, "等待处理", ""

@@ -96,6 +96,7 @@ def _batch_json(batch):
         "progress": progress,
         "stage": stage,
         "error": batch.error,
+        "stale": batch.is_stale,
         "is_late": batch.is_late,
         "encoding": batch.encoding,
         "lines": batch.lines,

@@ -1,17 +1,16 @@
-from datetime import timedelta
-
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
 from accounts.scoping import ScopeLookups
+from config import jobs
 
 
 class ExportJob(models.Model):
     """A workbook a user asked for: built by a Celery task, downloadable by that user until it expires."""
 
-    # A running job with no progress for this long is taken as killed (its worker died): it may be retried.
-    STALE_AFTER = timedelta(minutes=15)
+    # A job queued and never started, or running with no progress, for this long is taken as lost: it may be retried.
+    STALE_AFTER = jobs.STALE_AFTER
 
     class Status(models.TextChoices):
         PENDING = "pending", "排队中"
@@ -54,8 +53,9 @@ class ExportJob(models.Model):
 
     @property
     def is_stale(self):
-        last = self.heartbeat_at or self.started_at or self.created_at
-        return self.status == self.Status.RUNNING and timezone.now() - last > self.STALE_AFTER
+        # A retry sets heartbeat_at when it queues the job again, so a retried job is not stale at once.
+        active = self.status in (self.Status.PENDING, self.Status.RUNNING)
+        return jobs.is_stale(active, self.heartbeat_at, self.started_at, self.created_at)
 
     @property
     def is_finished(self):

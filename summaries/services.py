@@ -57,8 +57,10 @@ def retry_export(job: ExportJob, *, actor) -> ExportJob:
         job = ExportJob.objects.select_for_update().get(pk=job.pk)
         if not (job.status == ExportJob.Status.FAILED or job.is_stale):
             raise ExportRefused("只有失败或已中断的导出可以重试。")
-        job.status, job.progress, job.stage, job.error = ExportJob.Status.PENDING, 0, "", ""
-        job.save(update_fields=["status", "progress", "stage", "error"])
+        # Queued again now: the job is not stale again until it has been quiet for STALE_AFTER once more.
+        job.status, job.progress, job.stage, job.error = ExportJob.Status.PENDING, 0, "等待重新生成", ""
+        job.heartbeat_at = timezone.now()
+        job.save(update_fields=["status", "progress", "stage", "error", "heartbeat_at"])
         _send(job)
     return job
 
@@ -76,11 +78,15 @@ def export_directory() -> Path:
 
 
 def run_export(job_id: int) -> None:
-    """Build the job's workbook. Safe to run again (a retried or redelivered task): a finished job is left alone, and
+    """Build the job's workbook. Safe to run again (a retried or redelivered task): a finished or failed job is left
+    alone, as is one that another run is building (running, not stale), so that one job never runs twice at once;
     the file is written under a temporary name and moved into place only when complete."""
     with transaction.atomic():
         job = ExportJob.objects.select_for_update().select_related("region", "created_by").get(pk=job_id)
-        if job.status in (ExportJob.Status.DONE, ExportJob.Status.EXPIRED):
+        if job.status in (ExportJob.Status.DONE, ExportJob.Status.EXPIRED, ExportJob.Status.FAILED):
+            return
+        if job.status == ExportJob.Status.RUNNING and not job.is_stale:
+            log.info("export %s is being built by another run; this one stops", job_id)
             return
         now = timezone.now()
         job.status, job.started_at, job.heartbeat_at = ExportJob.Status.RUNNING, now, now
@@ -117,9 +123,18 @@ def run_export(job_id: int) -> None:
         raise
 
     finished = timezone.now()
-    ExportJob.objects.filter(pk=job_id).update(
+    marked = ExportJob.objects.filter(pk=job_id, status=ExportJob.Status.RUNNING).update(
         status=ExportJob.Status.DONE, progress=100, stage="已完成", file=final_name, finished_at=finished,
         heartbeat_at=finished, expires_at=finished + timedelta(days=settings.EXPORT_RETENTION_DAYS),
+    )
+    if not marked:  # the job was failed or finished by another run meanwhile: that outcome stands
+        (Path(settings.MEDIA_ROOT) / final_name).unlink(missing_ok=True)
+
+
+def release_for_retry(job_id: int) -> None:
+    """Before Celery retries a transient fault: the job waits again, so that the retried run may take it up."""
+    ExportJob.objects.filter(pk=job_id, status=ExportJob.Status.RUNNING).update(
+        status=ExportJob.Status.PENDING, stage="暂时故障，稍后自动重试", heartbeat_at=timezone.now()
     )
 
 

@@ -7,7 +7,8 @@ from . import services
 
 @shared_task(bind=True, name="summaries.build_export", acks_late=True, max_retries=3)
 def build_export(self, job_id: int):
-    run_job_step(self, services.run_export, job_id, mark_failed=services.mark_failed, failure="生成失败")
+    run_job_step(self, services.run_export, job_id, mark_failed=services.mark_failed, failure="生成失败",
+                 release=services.release_for_retry)
 
 
 @shared_task(name="summaries.purge_expired_exports")

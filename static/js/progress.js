@@ -35,5 +35,8 @@ window.qtsPollJob = function (box, url, options) {
   poll();
 };
 
-// Pending or running: anything that is neither done nor failed.
-window.qtsJobRunning = function (data) { return data.status !== "done" && data.status !== "failed"; };
+// Pending or running: anything that is neither done nor failed. A stale job (可能已中断) stops the polling: the page
+// reloads and offers 重试.
+window.qtsJobRunning = function (data) {
+  return data.status !== "done" && data.status !== "failed" && !data.stale;
+};
