@@ -126,3 +126,21 @@ def celery_worker_process(_celery_worker_session):
     app.conf.task_default_queue = _celery_worker_session
     yield app
     app.conf.task_always_eager, app.conf.task_default_queue = previous
+
+
+EMBEDDED_SETTINGS = "config.settings.test_embedded"
+EMBEDDED_TESTS = ROOT / "tests" / "embedded"
+
+
+def pytest_ignore_collect(collection_path, config):
+    """tests/embedded runs only under the embedded default's settings (SQLite, tasks in-process), and nothing else
+    does: `scripts/test.sh` runs the PostgreSQL suite, then `pytest --ds=config.settings.test_embedded tests/embedded`."""
+    from django.conf import settings
+
+    embedded_run = settings.SETTINGS_MODULE == EMBEDDED_SETTINGS
+    path = Path(collection_path).resolve()
+    inside = path == EMBEDDED_TESTS or EMBEDDED_TESTS in path.parents
+    if embedded_run:
+        shared = path == ROOT / "tests" or (path.parent == ROOT / "tests" and not path.name.startswith("test_"))
+        return None if inside or shared else True
+    return True if inside else None
