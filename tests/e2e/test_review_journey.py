@@ -35,6 +35,9 @@ def test_reviewer_returns_with_field_comment_filer_corrects_reviewer_approves(br
     page.get_by_role("link", name="审核队列").first.click()
     row = page.get_by_test_id("queue-table").get_by_role("row", name="湖南湘江检验检测有限公司")
     row.get_by_role("link", name="审核").click()
+    # Opening the screen changes nothing; the reviewer starts the review with a button.
+    expect(page.get_by_test_id("filing-status")).to_have_text("已提交")
+    page.get_by_role("button", name="开始审核").click()
     expect(page.get_by_test_id("filing-status")).to_have_text("审核中")
     form = page.get_by_test_id("return-form")
     form.get_by_label("退回意见").fill("营业收入与出具报告数不匹配，请核实。")
@@ -65,6 +68,9 @@ def test_reviewer_returns_with_field_comment_filer_corrects_reviewer_approves(br
     changes = page.get_by_test_id("comparison-1")
     for text in ("营业收入（万元）", "860.5", "1260.5"):
         expect(changes).to_contain_text(text)
+    expect(page.get_by_test_id("filing-status")).to_have_text("已提交")
+    page.get_by_role("button", name="开始审核").click()
+    expect(page.get_by_test_id("filing-status")).to_have_text("审核中")
     page.get_by_role("button", name="审核通过").click()
     page.wait_for_url("**/review/")
     context.close()
