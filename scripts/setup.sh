@@ -23,6 +23,7 @@ if [ "$DEV" = 1 ]; then
   command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
   command -v soffice >/dev/null 2>&1 || need+=(libreoffice-calc-nogui)
   command -v wrk >/dev/null 2>&1 || need+=(wrk)  # load generator of bench/report_numbers_lookup.py
+  command -v caddy >/dev/null 2>&1 || need+=(caddy)  # tests/test_deployment.py validates deploy/Caddyfile
 fi
 if [ ${#need[@]} -gt 0 ]; then
   say "installing system packages: ${need[*]}"

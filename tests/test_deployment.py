@@ -127,3 +127,19 @@ def test_dockerignore_keeps_local_state_out_of_the_image(path):
     patterns = {line.strip().rstrip("/") for line in (ROOT / ".dockerignore").read_text().splitlines()
                 if line.strip() and not line.startswith("#")}
     assert path in patterns
+
+
+@pytest.mark.parametrize("tls", ["internal", "admin@example.gov.cn", "own-certificate"])
+def test_caddy_accepts_the_caddyfile_for_each_kind_of_certificate(tmp_path, tls):
+    if tls == "own-certificate":
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+                        "/CN=portal.example.gov.cn", "-keyout", str(tmp_path / "portal.key"),
+                        "-out", str(tmp_path / "portal.crt")], check=True, capture_output=True)
+        tls = f"{tmp_path / 'portal.crt'} {tmp_path / 'portal.key'}"
+    result = subprocess.run(
+        ["caddy", "validate", "--adapter", "caddyfile", "--config", str(ROOT / "deploy" / "Caddyfile")],
+        env={"PATH": "/usr/bin:/bin:/usr/local/bin", "HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "data"),
+             "XDG_CONFIG_HOME": str(tmp_path / "config"), "QTS_DOMAIN": "portal.example.gov.cn", "QTS_TLS": tls},
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0 and "Valid configuration" in result.stdout + result.stderr, result.stderr
