@@ -5,7 +5,8 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk fontconfig nodejs npm \
  && rm -rf /var/lib/apt/lists/*
 # The processes run as this unprivileged user, never as root.
-RUN groupadd --system --gid 10001 qts && useradd --system --uid 10001 --gid qts --home-dir /app --shell /usr/sbin/nologin qts
+RUN groupadd --system --gid 10001 qts \
+ && useradd --system --uid 10001 --gid qts --create-home --home-dir /home/qts --shell /usr/sbin/nologin qts
 WORKDIR /app
 COPY pyproject.toml package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --loglevel=error
