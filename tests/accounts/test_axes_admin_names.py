@@ -29,8 +29,9 @@ def test_the_access_attempt_list_has_chinese_column_names(client):
                                  path_info="/accounts/login/", get_data="", post_data="", failures_since_start=5)
     client.force_login(factories.AdminFactory())
     page = client.get(reverse("admin:axes_accessattempt_changelist")).content.decode()
-    for name in ("尝试时间", "IP 地址", "用户名", "失败次数", "已锁定"):
+    for name in ("尝试时间", "IP 地址", "用户名", "失败次数", "状态", "已锁定"):
         assert name in page
+    assert ">Status<" not in page and ">Expiration<" not in page
 
 
 def test_the_compiled_catalogue_matches_the_po_file():
