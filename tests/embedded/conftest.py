@@ -5,13 +5,14 @@ import io
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 
 DEMO_INSTITUTIONS = 40
 
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
+    with django_db_blocker.unblock(), transaction.atomic():  # one commit: SQLite syncs its file at every commit
         call_command("seed_demo", institutions=DEMO_INSTITUTIONS, seed=2023, stdout=io.StringIO())
 
 
