@@ -12,12 +12,16 @@ import posixpath
 import unicodedata
 import zipfile
 from array import array
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pyexpat import ExpatError, ParserCreate
 from typing import BinaryIO, Callable, Iterator
 
 _CHUNK = 64 * 1024
 _HEAD = 64 * 1024
+# Expat holds an unfinished tag, attribute or comment whole and parses it again with every chunk: one that runs on for
+# this many bytes without an event is refused (legitimate tags are tiny; long text comes as events along the way).
+_MAX_TOKEN = 1024 * 1024
 _ZIP_MAGIC = b"PK\x03\x04"
 
 
@@ -97,7 +101,7 @@ def wide_encoding(head: bytes) -> str | None:
     # occasional character like 一 (U+4E00) whose other byte is NUL; and the bytes decode.
     odd, even = nuls[1] + nuls[3], nuls[0] + nuls[2]
     for major, minor, codec in ((odd, even, "utf-16-le"), (even, odd, "utf-16-be")):
-        if major >= 2 and major >= 4 * minor:
+        if major >= 2 and major >= 4 * minor and major * 16 >= length:
             try:
                 codecs.getincrementaldecoder(codec)().decode(head[:length])
             except UnicodeDecodeError:
@@ -261,6 +265,8 @@ def _feed(archive: zipfile.ZipFile, name: str, parser, progress: Callable[[float
             while chunk := member.read(_CHUNK):
                 parser.Parse(chunk, False)
                 done += len(chunk)
+                if done - parser.CurrentByteIndex > _MAX_TOKEN:
+                    raise FileRefused("该 XLSX 文件含有异常的超长 XML 标记，已拒收。")
                 if progress is not None:
                     progress(min(done / size, 1.0))
                 yield
@@ -567,7 +573,10 @@ class Workbook:
                 if cell["style"] in date_styles:
                     from openpyxl.utils.datetime import WINDOWS_EPOCH, from_excel
 
-                    return from_excel(number, epoch or WINDOWS_EPOCH)
+                    try:
+                        return from_excel(number, epoch or WINDOWS_EPOCH)
+                    except (OverflowError, ValueError):
+                        return number  # a number styled as a date that is no date: the checks name it
                 return number
             if kind == "b":
                 return value.strip() in ("1", "true")
@@ -578,27 +587,15 @@ class Workbook:
         return value  # "str" (a formula's cached text), "e" (an error such as #N/A)
 
 
-class open_xlsx:
-    """`with open_xlsx(source, limits) as book:` the checked archive as a `Workbook`, closed afterwards."""
-
-    def __init__(self, source, limits: XlsxLimits):
-        self.source, self.limits = source, limits
-
-    def __enter__(self) -> Workbook:
-        if hasattr(self.source, "seek"):
-            head = read_head(self.source, 4)
-        else:
-            with open(self.source, "rb") as handle:
-                head = handle.read(4)
-        if not is_zip(head):
-            raise FileRefused(NOT_XLSX)
-        self.archive = open_zip(self.source, self.limits.zip)
-        try:
-            return Workbook(self.archive, self.limits)
-        except BaseException:
-            self.archive.close()
-            raise
-
-    def __exit__(self, *exc_info):
-        self.archive.close()
-        return False
+@contextmanager
+def open_xlsx(source, limits: XlsxLimits) -> Iterator[Workbook]:
+    """`with open_xlsx(path_or_file, limits) as workbook:` the checked archive, closed afterwards."""
+    if hasattr(source, "seek"):
+        head = read_head(source, 4)
+    else:
+        with open(source, "rb") as handle:
+            head = handle.read(4)
+    if not is_zip(head):
+        raise FileRefused(NOT_XLSX)
+    with open_zip(source, limits.zip) as archive:
+        yield Workbook(archive, limits)

@@ -9,6 +9,7 @@ import random
 import re
 import subprocess
 import sys
+import time
 import unicodedata
 import zipfile
 from pathlib import Path
@@ -279,6 +280,18 @@ def test_an_xlsx_with_a_document_type_declaration_is_refused_before_any_entity_e
     path = _replace_member(tmp_path / "n.xlsx", "xl/worksheets/sheet1.xml", {b"<worksheet": laughs + b"<worksheet"})
     with pytest.raises(FileRefused, match="文档类型声明"):
         list(read_records(path, "xlsx")[1])
+
+
+def test_an_xlsx_tag_that_never_ends_is_refused_without_parsing_it_again_and_again(tmp_path):
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["A-1"])
+    workbook.save(tmp_path / "n.xlsx")
+    endless = b'<c r="A2" t="' + b"s" * (8 * 1024 * 1024) + b'"/>'
+    path = _replace_member(tmp_path / "n.xlsx", "xl/worksheets/sheet1.xml", {b"</sheetData>": endless + b"</sheetData>"})
+    started = time.monotonic()
+    with pytest.raises(FileRefused, match="超长 XML 标记"):
+        list(read_records(path, "xlsx")[1])
+    assert time.monotonic() - started < 5
 
 
 # --- UTF-16 is named, not called binary ----------------------------------------------------------------------------
