@@ -29,6 +29,10 @@ class FileRefused(Exception):
     """The whole file is refused (nothing is stored); the message is for the user."""
 
 
+class UnsafeArchive(FileRefused):
+    """A zip that is dangerous to unpack (a suspected zip bomb, too many members, unsafe or repeated names)."""
+
+
 # --- visible text ---------------------------------------------------------------------------------------------------
 
 _INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Zs", "Co", "Cs", "Cn"})
@@ -183,11 +187,11 @@ def open_zip(source, limits: ZipLimits) -> zipfile.ZipFile:
     try:
         archive = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, EOFError, ValueError):
-        raise FileRefused("该文件已损坏，无法作为 XLSX 工作簿打开；请用 Excel 另存为 .xlsx 后重新上传。")
+        raise FileRefused("该文件已损坏，无法打开；请重新保存（Excel 工作簿另存为 .xlsx）后上传。")
     try:
         members = archive.infolist()
         if len(members) > limits.max_members:
-            raise FileRefused(f"该压缩文件结构异常（含 {len(members):,} 个成员），已拒收。")
+            raise UnsafeArchive(f"该压缩文件结构异常（含 {len(members):,} 个成员），已拒收。")
         total = packed = 0
         names = set()
         for member in members:
@@ -195,14 +199,14 @@ def open_zip(source, limits: ZipLimits) -> zipfile.ZipFile:
             packed += member.compress_size
             ratio = member.file_size / max(member.compress_size, 1)
             if total > limits.max_total or (member.file_size > limits.large_member and ratio > limits.max_ratio):
-                raise FileRefused(BOMB)
+                raise UnsafeArchive(BOMB)
             if member.filename in names or _unsafe_name(member.filename, limits):
-                raise FileRefused("该压缩文件含有异常的成员名称（重复、绝对路径或“..”），已拒收。")
+                raise UnsafeArchive("该压缩文件含有异常的成员名称（重复、绝对路径或“..”），已拒收。")
             names.add(member.filename)
             if member.flag_bits & 0x1:
-                raise FileRefused("该文件已加密，请在 Excel 中取消密码后另存为 .xlsx 再上传。")
+                raise FileRefused("该文件已加密，请取消密码后重新保存再上传。")
         if total > limits.large_member and total / max(packed, 1) > limits.max_ratio:
-            raise FileRefused(BOMB)
+            raise UnsafeArchive(BOMB)
         return archive
     except BaseException:
         archive.close()

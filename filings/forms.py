@@ -101,15 +101,17 @@ def validate_document(upload):
     if head.startswith(b"%PDF-") and name.endswith(".pdf"):
         return
     if head.startswith(b"PK\x03\x04") and name.endswith(".docx"):
-        import zipfile
+        from config.uploads import FileRefused, UnsafeArchive, ZipLimits, open_zip
 
         try:
-            with zipfile.ZipFile(upload) as archive:
+            # The shared zip guard: reviewers download the file, so a zip bomb or unsafe names are refused here.
+            with open_zip(upload, ZipLimits(max_total=512 * 1024 * 1024, max_members=2000)) as archive:
                 if "word/document.xml" in archive.namelist():
-                    upload.seek(0)
                     return
-        except zipfile.BadZipFile:
-            pass
+        except UnsafeArchive as refusal:
+            raise forms.ValidationError(f"附件：{refusal}")
+        except FileRefused:
+            pass  # damaged or encrypted: not a document we accept (the message below)
         finally:
             upload.seek(0)
     raise forms.ValidationError("附件必须是真实的 PDF 或 Word（DOCX）文件，文件内容与扩展名不符或格式不支持。")

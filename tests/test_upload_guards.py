@@ -263,6 +263,21 @@ def test_a_zip_bomb_is_named_as_such_for_the_register(client, admin, tmp_path, w
     assert "压缩炸弹" in outcome.errors[0]["message"]
 
 
+def test_a_docx_attachment_that_is_a_zip_bomb_is_refused_naming_it(tmp_path):
+    from django import forms
+
+    from filings.forms import validate_document
+
+    path = tmp_path / "报告.docx"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("word/document.xml", "<w:document/>")
+        with archive.open("word/media/x.bin", "w") as member:
+            for _ in range(16):
+                member.write(b"\0" * (1024 * 1024))
+    with pytest.raises(forms.ValidationError, match="压缩炸弹"):
+        validate_document(SimpleUploadedFile("报告.docx", path.read_bytes()))
+
+
 def test_a_zip_with_a_climbing_member_name_is_refused(tmp_path):
     path = tmp_path / "n.xlsx"
     with zipfile.ZipFile(path, "w") as archive:
