@@ -186,13 +186,14 @@ def identity_change_decide(request, pk):
         messages.error(request, "；".join(e for errors in form.errors.values() for e in errors))
         return redirect("institutions:identity_changes")
     confirm = form.cleaned_data["decision"] == "confirm"
+    name = change.institution.name  # the registered name the reviewer saw
     try:
         services.decide_identity_change(change, actor=request.user, confirm=confirm,
                                         comment=form.cleaned_data["comment"])
     except services.IdentityChangeRefused as refusal:
         messages.error(request, f"未处理：{refusal}")
     else:
-        messages.success(request, f"已{'确认' if confirm else '不予确认'}“{change.institution.name}”的信息变更申请。")
+        messages.success(request, f"已{'确认' if confirm else '不予确认'}“{name}”的信息变更申请。")
     return redirect("institutions:identity_changes")
 
 
