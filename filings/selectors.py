@@ -47,6 +47,14 @@ def days_left(filing_or_year, now=None) -> int | None:
     return (timezone.localtime(deadline).date() - timezone.localtime(now).date()).days
 
 
+def sr_reports_no_longer_required(filing):
+    """Parts kept for centres the entity no longer leads (while the filing follows the register): shown, not asked."""
+    if filing.status not in FOLLOWS_REGISTER:
+        return SocialResponsibilityReport.objects.none()
+    return (SocialResponsibilityReport.objects.filter(filing=filing)
+            .exclude(centre__lead_institution_id=filing.institution_id).select_related("centre").order_by("centre__name"))
+
+
 def sr_reports_in_force(filing) -> list[tuple]:
     """The (centre, report) pairs this filing must carry, by centre name; report is None where no part was saved yet.
 

@@ -92,6 +92,7 @@ def overview(request, pk):
     return render(request, "filings/overview.html", _context(
         request, filing, "overview", transitions=transitions, snapshot=snapshot,
         actions=workflow.allowed_transitions(filing, request.user),
+        sr_not_required=selectors.sr_reports_no_longer_required(filing),
     ))
 
 

@@ -27,6 +27,14 @@ def sr_post(filing, **changes):
     return data
 
 
+def overview(filing, user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client.get(reverse("filings:overview", args=[filing.pk])).content.decode()
+
+
 def fresh(filing):
     return Filing.objects.get(pk=filing.pk)
 
@@ -69,6 +77,8 @@ def test_a_change_of_lead_entity_moves_the_required_report_and_keeps_what_was_ty
 
     # The old lead: the part is no longer required nor checked, but what was typed stays in the database.
     assert {f.code for f in run_checks(fresh(filing))} == set()
+    page = overview(filing, filer)
+    assert "本单位已不再牵头“国家陶瓷质量检验检测中心（湖南）”" in page and "社会责任报告：国家陶瓷" not in page
     submitted = services.submit_filing(fresh(filing), actor=filer, expected_version=fresh(filing).version)
     assert submitted.snapshots.first().data["sr_reports"] == []
     assert SocialResponsibilityReport.objects.get(pk=typed.pk).director_name == "原主任"
