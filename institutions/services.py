@@ -6,7 +6,7 @@ certificates (filings.workflow reads that field to decide who reviews).
 import logging
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.http import Http404
 from django.utils import timezone
 
@@ -217,7 +217,11 @@ def retry_import(job, *, actor):
     if job.created_by_id != actor.pk:
         raise PermissionDenied("只能重试自己上传的导入。")
     with transaction.atomic():
-        job = ImportJob.objects.select_for_update().get(pk=job.pk)
+        try:
+            # Writing holds this lock, and its progress is not visible until it commits: it may look stale.
+            job = ImportJob.objects.select_for_update(nowait=True).get(pk=job.pk)
+        except OperationalError:
+            raise ImportRefused("该导入正在写入名录，请稍后刷新查看结果。") from None
         if not job.can_retry:
             raise ImportRefused("只有失败或已中断的导入可以重试。")
         if not job.file or not job.file.storage.exists(job.file.name):

@@ -188,6 +188,7 @@ def test_an_export_whose_queue_message_was_lost_shows_interrupted_and_can_be_ret
     assert client.get(reverse("summaries:status", args=[job.pk])).json()["stale"] is True
     page = client.get(reverse("summaries:exports")).content.decode()
     assert "可能已中断" in page and reverse("summaries:retry", args=[job.pk]) in page
+    assert reverse("summaries:status", args=[job.pk]) not in page  # no polling (and reloading) a lost job for ever
     client.post(reverse("summaries:retry", args=[job.pk]))
     job.refresh_from_db()
     assert job.status == "done" and job.file
@@ -264,6 +265,8 @@ def test_a_register_import_lost_in_the_queue_is_shown_interrupted_and_can_be_ret
     client.force_login(admin)
     assert client.get(reverse("institutions:import_status", args=[job.pk])).json()["stale"] is True
     assert "可能已中断" in client.get(reverse("institutions:imports")).content.decode()
+    detail = client.get(reverse("institutions:import_detail", args=[job.pk])).content.decode()
+    assert "data-import-status-url" not in detail and reverse("institutions:import_retry", args=[job.pk]) in detail
     institution_services.retry_import(ImportJob.objects.get(pk=job.pk), actor=admin)
     job.refresh_from_db()
     assert job.status == "pending" and not job.is_stale
@@ -310,3 +313,33 @@ def test_a_refused_upload_offers_no_retry(client, media, on_commit_immediately):
     assert 'data-testid="batch-retry"' not in client.get(reverse("reports:batch", args=[batch.pk])).content.decode()
     response = client.post(reverse("reports:batch_retry", args=[batch.pk]), follow=True)
     assert "文件已不存在" in response.content.decode()
+
+
+def test_retrying_an_import_that_is_being_written_is_refused_at_once(transactional_db, media):
+    """Writing holds the job's lock and its progress is invisible until it commits, so it may look stale meanwhile."""
+    import threading
+
+    admin = factories.AdminFactory()
+    job = ImportJob.objects.create(created_by=admin, region=factories.region("000000"), original_name="名录.csv",
+                                   file="imports/x.csv", status="importing", created_at=LONG_AGO)
+    locked, finish = threading.Event(), threading.Event()
+
+    def writer():
+        try:
+            with transaction.atomic():
+                ImportJob.objects.select_for_update().get(pk=job.pk)
+                locked.set()
+                finish.wait(10)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        assert locked.wait(10) and ImportJob.objects.get(pk=job.pk).is_stale
+        with pytest.raises(institution_services.ImportRefused, match="正在写入"):
+            institution_services.retry_import(job, actor=admin)
+    finally:
+        finish.set()
+        thread.join()
+    assert ImportJob.objects.get(pk=job.pk).status == "importing"
