@@ -432,7 +432,8 @@ def cancel_identity_change(change, *, actor):
             raise PermissionDenied("只能撤回本单位的信息变更申请。")
         if locked.status != IdentityChangeRequest.Status.PENDING:
             raise IdentityChangeRefused(f"该申请已{locked.get_status_display()}，不能撤回。")
-        locked.status, locked.decided_by, locked.decided_at = IdentityChangeRequest.Status.CANCELLED, actor, timezone.now()
+        locked.status = IdentityChangeRequest.Status.CANCELLED
+        locked.decided_by, locked.decided_at = actor, timezone.now()
         locked.save(update_fields=["status", "decided_by", "decided_at"])
     return locked
 

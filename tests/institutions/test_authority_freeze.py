@@ -69,7 +69,8 @@ def test_certificate_edits_while_submitted_keep_the_authority_until_approval(cli
     filing = submitted(institution, filer)
     client.force_login(filer)
     rows = {"certificates-TOTAL_FORMS": "2", "certificates-INITIAL_FORMS": "1", "certificates-MIN_NUM_FORMS": "0",
-            "certificates-MAX_NUM_FORMS": "1000", "version": services.version_of(Institution.objects.get(pk=institution.pk)),
+            "certificates-MAX_NUM_FORMS": "1000",
+            "version": services.version_of(Institution.objects.get(pk=institution.pk)),
             "certificates-0-id": str(existing.pk), "certificates-0-number": existing.number,
             "certificates-0-issue_date": "2021-03-01", "certificates-0-expiry_date": "2027-02-28",
             "certificates-0-capability_items": "50",

@@ -221,7 +221,8 @@ def test_the_profile_page_issues_the_same_number_of_queries_for_few_or_many_rows
             factories.SiteFactory(institution=institution)
             factories.CmaCertificateFactory(institution=institution)
         client.post(reverse("institutions:edit", args=[institution.pk]),
-                    profile_data(institution, registered_address=f"湖南省长沙市岳麓区麓谷大道{count}号", contact_person=f"联系人{count}"))
+                    profile_data(institution, registered_address=f"湖南省长沙市岳麓区麓谷大道{count}号",
+                                 contact_person=f"联系人{count}"))
 
     def count_queries():
         with CaptureQueriesContext(connection) as captured:
