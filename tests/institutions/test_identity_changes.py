@@ -257,3 +257,16 @@ def test_the_list_page_issues_the_same_number_of_queries_for_few_or_many_request
     few = count()
     add(5)
     assert count() == few
+
+
+def test_the_database_holds_at_most_one_pending_request_per_institution(lab, filer):
+    """The service locks the institution row; the partial unique constraint catches a race that slips past it."""
+    from django.db import IntegrityError, transaction
+
+    values = dict(institution=lab, name="长沙甲检测集团有限公司", legal_representative="王伟", credit_code=lab.credit_code,
+                  city=lab.city, reason="更名", requested_by=filer, previous=services.registered_identity(lab))
+    IdentityChangeRequest.objects.create(**values)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        IdentityChangeRequest.objects.create(**values)
+    IdentityChangeRequest.objects.create(**{**values, "status": S.REFUSED})
+    assert IdentityChangeRequest.objects.count() == 2
