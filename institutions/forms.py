@@ -7,6 +7,8 @@ from django.forms import inlineformset_factory
 from django.urls import reverse
 from django.utils import timezone
 
+from config.uploads import visible
+
 from .imports import MAX_UPLOAD_BYTES, FileRefused, sniff
 from .models import CmaCertificate, Institution, OtherQualification, Region, ReviewingAuthority, Site
 
@@ -221,6 +223,8 @@ class IdentityChangeForm(forms.Form):
 
     def clean_name(self):
         name = " ".join(self.cleaned_data["name"].split())
+        if visible(name) != name:
+            raise forms.ValidationError("机构名称不能含有控制字符或不可见字符（如零宽空格）。")
         if len(name) < 4:
             raise forms.ValidationError("请填写机构的完整名称（与营业执照或法人证书一致）。")
         return name

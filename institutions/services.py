@@ -12,10 +12,11 @@ from django.utils import timezone
 
 from accounts.models import Role
 from accounts.scoping import visible_to
+from config.uploads import visible
 
 from . import selectors
 from .authority import derive_reviewing_authority
-from .models import ImportJob, Institution, ReviewingAuthority
+from .models import ImportJob, Institution, ReviewingAuthority, institution_name_key
 
 log = logging.getLogger(__name__)
 
@@ -373,8 +374,12 @@ def _identity_conflicts(institution, *, name, credit_code, city) -> None:
         other = Institution.objects.filter(credit_code=credit_code).exclude(pk=institution.pk).only("name").first()
         if other:
             raise IdentityChangeRefused(f"统一社会信用代码 {credit_code} 已登记为“{other.name}”，不能变更为该代码。")
-    if name != institution.name and Institution.objects.filter(name=name).exclude(pk=institution.pk).exists():
-        raise IdentityChangeRefused(f"“{name}”已是其他机构的登记名称，不能变更为该名称。")
+    if name != institution.name:
+        # A look-alike (full-width brackets, spaces, zero-width characters) impersonates as well as the same name.
+        key = institution_name_key(name)
+        others = Institution.objects.exclude(pk=institution.pk).values_list("name", flat=True)
+        if other := next((other for other in others.iterator() if institution_name_key(other) == key), None):
+            raise IdentityChangeRefused(f"“{visible(name)}”与其他机构的登记名称“{other}”相同或仅写法不同，不能变更为该名称。")
     if city.pk != institution.city_id and city.parent_id != institution.city.parent_id:
         if (freeze := selectors.authority_freeze(institution.pk)) is not None:
             raise IdentityChangeRefused(
@@ -396,6 +401,8 @@ def request_identity_change(institution, *, actor, name: str, legal_representati
     credit_code, reason = credit_code.strip().upper(), reason.strip()
     if not reason:
         raise IdentityChangeRefused("请填写变更原因（如营业执照变更情况）。")
+    if visible(name) != name or visible(legal_representative) != legal_representative:
+        raise IdentityChangeRefused("机构名称和法定代表人不能含有控制字符或不可见字符（如零宽空格）。")
     if city is None or city.level != Region.Level.CITY:
         raise IdentityChangeRefused("所在市州必须是市州一级的行政区划。")
     try:

@@ -147,9 +147,32 @@ def test_an_admin_may_decide_any_request(client, two_provinces, lab, filer):
 def test_another_institutions_name_or_credit_code_is_refused(client, two_provinces, lab, filer):
     other = two_provinces["institutions"]["changsha2"]
     response = ask(client, filer, lab, name=other.name)
-    assert "已是其他机构的登记名称" in response.content.decode()
+    assert "其他机构的登记名称" in response.content.decode()
     response = ask(client, filer, lab, credit_code=other.credit_code)
     assert f"已登记为“{other.name}”" in response.content.decode()
+    assert not IdentityChangeRequest.objects.exists()
+
+
+@pytest.mark.parametrize("look_alike", [
+    "湖南(长沙)检测有限公司",        # half-width brackets for full-width ones
+    "湖南（长沙） 检测有限公司",      # a space
+    "湖南（长沙）检\u200b测有限公司",  # a zero-width space, refused as invisible before the comparison
+    "湖南（长沙）检测有限公司\u3000",  # an ideographic space at the end
+])
+def test_a_name_that_only_looks_like_another_institutions_is_refused(client, two_provinces, lab, filer, look_alike):
+    factories.InstitutionFactory(name="湖南（长沙）检测有限公司", city=lab.city)
+    response = ask(client, filer, lab, name=look_alike)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "其他机构的登记名称“湖南（长沙）检测有限公司”" in page or "不可见字符" in page
+    assert not IdentityChangeRequest.objects.exists()
+
+
+def test_the_service_refuses_invisible_characters_whatever_the_form_did(lab, filer):
+    with pytest.raises(services.IdentityChangeRefused, match="不可见字符"):
+        services.request_identity_change(
+            lab, actor=filer, name="长沙甲检\u202e测有限公司", legal_representative="王伟",
+            credit_code=lab.credit_code, city=lab.city, reason="营业执照已变更。")
     assert not IdentityChangeRequest.objects.exists()
 
 
