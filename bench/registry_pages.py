@@ -1,7 +1,8 @@
 """Benchmark: the institution register (机构名录 with filters, a profile page) with a national number of institutions,
 and a 10,000-row register import.
 
-Usage:  DATABASE_URL=postgres://postgres@127.0.0.1:5432/qts .venv/bin/python -u bench/registry_pages.py [--institutions N]
+Usage:  DATABASE_URL=postgres://postgres@127.0.0.1:5432/qts \
+        .venv/bin/python -u bench/registry_pages.py [--institutions N]
 
 What it does
 1. Creates its own database next to DATABASE_URL's (`<name>_bench_registry`, dropped and re-created), migrates it and

@@ -118,7 +118,10 @@ BASELINE_DDL = [
         number varchar(64) COLLATE "C" NOT NULL,
         CONSTRAINT bench_baseline_numbers_uniq UNIQUE (number, institution_id, year)
     ) PARTITION BY RANGE (year)""",
-    f"CREATE TABLE bench_baseline_numbers_y{YEAR} PARTITION OF bench_baseline_numbers FOR VALUES FROM ({YEAR}) TO ({YEAR + 1})",
+    (
+        f"CREATE TABLE bench_baseline_numbers_y{YEAR} PARTITION OF bench_baseline_numbers "
+        f"FOR VALUES FROM ({YEAR}) TO ({YEAR + 1})"
+    ),
     "CREATE TABLE bench_baseline_numbers_default PARTITION OF bench_baseline_numbers DEFAULT",
 ]
 
@@ -176,7 +179,8 @@ def main():
         started = time.perf_counter()
         path = tmp / "numbers.txt"
         lines = write_numbers(path, args.lines)
-        print(f"file: {lines:,} lines, {path.stat().st_size / 1e6:.1f} MB ({time.perf_counter() - started:.1f} s to write)")
+        written = time.perf_counter() - started
+        print(f"file: {lines:,} lines, {path.stat().st_size / 1e6:.1f} MB ({written:.1f} s to write)")
         city = Region.objects.get(code="430100")
         institution = Institution.objects.create(name="基准检测有限公司", credit_code="91430100000000001X", city=city)
         filer = User.objects.create(username="bench-filer", role=Role.FILER, institution=institution)

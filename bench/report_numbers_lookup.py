@@ -8,16 +8,18 @@ What it does
    it and fills it in SQL: 5,000 institutions over the cities and N report numbers (default 10,000,000; half ASCII
    like HNJC2024W00012345, half with CJK like 湘检〔2024〕第00012345号) in the 2023 and 2024 partitions, loaded with the
    unique index dropped and rebuilt afterwards, then VACUUM ANALYZE.
-2. Starts gunicorn (`--workers`, default 4, sync workers) with the production settings (bench/report_numbers_lookup_site.py:
-   only the SSL redirect is off and static files are served without a manifest), the Redis cache of REDIS_URL and a
-   verification rate limit too high to be reached (the limiter still runs on every request).
+2. Starts gunicorn (`--workers`, default 4, sync workers) with the production settings
+   (bench/report_numbers_lookup_site.py: only the SSL redirect is off and static files are served without a manifest),
+   the Redis cache of REDIS_URL and a verification rate limit too high to be reached (the limiter still runs on every
+   request).
 3. Drives with `wrk` (2 threads, 32 connections, loopback), after a 5 s warm-up each: the baseline view
-   (`/reports/bench-raw-lookup/?number=…`: the one indexed lookup through a raw cursor, tiny JSON) and the public verification
-   page (`/reports/verify/?number=…`, the full HTML page), each for `--seconds` (default 30) in `--rounds` interleaved
-   slices (default 3 × 10 s: baseline, page, baseline, page, …, so that both see the same background load on a shared
-   machine). Numbers are drawn at random, nine in ten of them stored.
-Prints requests per second and p50/p99 latency of both (means over the slices). Last line: `ratio=… p99_ratio=… p50_ms=… p99_ms=…` (ratio =
-verification throughput / baseline throughput; p99_ratio = verification p99 / baseline p99).
+   (`/reports/bench-raw-lookup/?number=…`: the one indexed lookup through a raw cursor, tiny JSON) and the public
+   verification page (`/reports/verify/?number=…`, the full HTML page), each for `--seconds` (default 30) in
+   `--rounds` interleaved slices (default 3 × 10 s: baseline, page, baseline, page, …, so that both see the same
+   background load on a shared machine). Numbers are drawn at random, nine in ten of them stored.
+Prints requests per second and p50/p99 latency of both (means over the slices). Last line:
+`ratio=… p99_ratio=… p50_ms=… p99_ms=…` (ratio = verification throughput / baseline throughput; p99_ratio =
+verification p99 / baseline p99).
 Target: ratio ≥ 0.8, p99_ratio ≤ 1.5.
 """
 import argparse
@@ -75,6 +77,7 @@ def insert_institutions(count: int) -> int:
     from django.db import connection
 
     from institutions.models import Institution, Region
+
     from summary_export import insert_select
 
     city_ids = list(Region.objects.filter(level=Region.Level.CITY).order_by("code").values_list("pk", flat=True))
@@ -106,7 +109,8 @@ def load_numbers(numbers: int):
         print(f"  {numbers:,} numbers inserted in {time.monotonic() - started:.0f} s", flush=True)
         cursor.execute("SET maintenance_work_mem = '512MB'")
         cursor.execute(
-            "ALTER TABLE reports_reportnumber ADD CONSTRAINT reports_reportnumber_uniq UNIQUE (number, institution_id, year)"
+            "ALTER TABLE reports_reportnumber "
+            "ADD CONSTRAINT reports_reportnumber_uniq UNIQUE (number, institution_id, year)"
         )
         print(f"  unique index built at {time.monotonic() - started:.0f} s", flush=True)
     connection.close()
@@ -149,7 +153,7 @@ def start_gunicorn(url: str, workers: int, port: int, log: Path):
             return process
         except Exception:
             if process.poll() is not None:
-                raise SystemExit("gunicorn exited:\n" + log.read_text()[-3000:])
+                raise SystemExit("gunicorn exited:\n" + log.read_text()[-3000:]) from None
             time.sleep(0.5)
     os.killpg(process.pid, signal.SIGTERM)  # never leave a server behind
     process.wait(timeout=30)
@@ -216,7 +220,7 @@ def main():
                 raise SystemExit("the verification page did not find a stored number")
             targets = [("baseline (raw cursor, JSON)", "/reports/bench-raw-lookup/?number="),
                        ("verification page (HTML)", "/reports/verify/?number=")]
-            for label, prefix in targets:
+            for _label, prefix in targets:
                 run_wrk(port, prefix, args.numbers, 5, tmp)  # warm-up
             # Interleaved slices, so that both endpoints see the same background load on a shared machine.
             slices = {label: [] for label, _ in targets}
@@ -230,15 +234,17 @@ def main():
                 }
                 result["non_2xx"] = sum(run["non_2xx"] for run in runs)
                 result["errors"] = "; ".join(run["errors"] for run in runs if run["errors"])
-                print(f"{label:30s} {result['rps']:8.0f} req/s  p50 {result['p50']:6.1f} ms  p99 {result['p99']:6.1f} ms"
-                      f"{'  non-2xx: %d' % result['non_2xx'] if result['non_2xx'] else ''}"
-                      f"{'  ' + result['errors'] if result['errors'] else ''}"
-                      f"   (slices: {', '.join('%.0f' % run['rps'] for run in runs)} req/s)", flush=True)
+                non_2xx = f"  non-2xx: {result['non_2xx']}" if result["non_2xx"] else ""
+                errors = f"  {result['errors']}" if result["errors"] else ""
+                rates = ", ".join(f"{run['rps']:.0f}" for run in runs)
+                print(f"{label:30s} {result['rps']:8.0f} req/s  p50 {result['p50']:6.1f} ms  "
+                      f"p99 {result['p99']:6.1f} ms{non_2xx}{errors}   (slices: {rates} req/s)", flush=True)
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
     base, page = results[targets[0][0]], results[targets[1][0]]
-    print(f"{args.numbers:,} numbers stored, {args.workers} gunicorn workers, 32 wrk connections, {args.seconds} s each")
+    print(f"{args.numbers:,} numbers stored, {args.workers} gunicorn workers, 32 wrk connections, "
+          f"{args.seconds} s each")
     print(f"ratio={page['rps'] / base['rps']:.2f} p99_ratio={page['p99'] / base['p99']:.2f} "
           f"p50_ms={page['p50']:.1f} p99_ms={page['p99']:.1f}")
 

@@ -4,8 +4,8 @@ import sys
 
 import environ
 import psycopg2
-from psycopg2 import sql
 import redis
+from psycopg2 import sql
 
 database_url = os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/qts")
 redis_url = os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -25,7 +25,8 @@ else:
         # suite fail to create its own: drop it first, ending its connections.
         conn.autocommit = True
         with conn.cursor() as cursor:
-            cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(f"test_{db['NAME']}")))
+            test_database = sql.Identifier(f"test_{db['NAME']}")
+            cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(test_database))
         conn.close()
     except psycopg2.Error as exc:
         failures.append(f"PostgreSQL 无法连接（{database_url}）：{str(exc).strip()}")

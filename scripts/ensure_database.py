@@ -38,7 +38,8 @@ def ensure_database(url: str) -> str | None:
         conn = psycopg2.connect(dbname="postgres", **connect)
     except psycopg2.Error as exc:
         raise DatabaseMissing(unreachable) from exc
-    command = f"createdb -h {db.get('HOST') or 'localhost'} -p {db.get('PORT') or 5432} -U {db.get('USER') or 'postgres'} {name}"
+    host, port, user = db.get("HOST") or "localhost", db.get("PORT") or 5432, db.get("USER") or "postgres"
+    command = f"createdb -h {host} -p {port} -U {user} {name}"
     try:
         conn.autocommit = True
         with conn.cursor() as cursor:

@@ -1,11 +1,11 @@
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import transaction
+from stdnum.cn import uscc
 
 from accounts.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 from accounts.models import Role, User
 from institutions.models import Institution
-from stdnum.cn import uscc
 
 
 def _snapshot():

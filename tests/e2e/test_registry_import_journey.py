@@ -33,11 +33,12 @@ def test_admin_imports_the_register_after_fixing_the_reported_rows(page, login, 
         page.get_by_test_id("template-link").click()
     assert download.value.suggested_filename.endswith(".xlsx")
 
-    good = {"统一社会信用代码": factories.make_credit_code(77), "机构名称": "湖南导入检测有限公司", "所在市州": "长沙市",
-            "资质认定证书编号": "211801060077", "发证日期": "2021-03-01", "有效期至": "2027-02-28",
-            "能力范围项数": "88", "场所地址": "湖南省长沙市天心区芙蓉南路77号"}
+    good = {"统一社会信用代码": factories.make_credit_code(77), "机构名称": "湖南导入检测有限公司",
+            "所在市州": "长沙市", "资质认定证书编号": "211801060077", "发证日期": "2021-03-01",
+            "有效期至": "2027-02-28", "能力范围项数": "88", "场所地址": "湖南省长沙市天心区芙蓉南路77号"}
     bad = {**good, "资质认定证书编号": "21180106", "有效期至": "2020-01-01"}
-    page.set_input_files("input[type=file]", files=[{"name": "名录.csv", "mimeType": "text/csv", "buffer": csv_bytes([bad])}])
+    page.set_input_files("input[type=file]",
+                         files=[{"name": "名录.csv", "mimeType": "text/csv", "buffer": csv_bytes([bad])}])
     page.get_by_role("button", name="上传并校验").click()
     expect(page.get_by_test_id("import-status")).to_have_text("校验未通过")
     errors = page.get_by_test_id("import-errors")
@@ -46,7 +47,8 @@ def test_admin_imports_the_register_after_fixing_the_reported_rows(page, login, 
     assert not Institution.objects.exists()
 
     page.get_by_role("link", name="返回导入列表").click()
-    page.set_input_files("input[type=file]", files=[{"name": "名录.csv", "mimeType": "text/csv", "buffer": csv_bytes([good])}])
+    page.set_input_files("input[type=file]",
+                         files=[{"name": "名录.csv", "mimeType": "text/csv", "buffer": csv_bytes([good])}])
     page.get_by_role("button", name="上传并校验").click()
     expect(page.get_by_test_id("import-status")).to_have_text("待确认导入")
     assert not Institution.objects.exists()

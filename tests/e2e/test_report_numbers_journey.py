@@ -1,5 +1,6 @@
-"""A filer uploads a small GBK file with bad lines, watches the progress bar finish (a real worker ingests it), downloads
-the rejected lines; then a visitor verifies one of the numbers on the public page linked from the login page."""
+"""A filer uploads a small GBK file with bad lines, watches the progress bar finish (a real worker ingests it),
+downloads the rejected lines; then a visitor verifies one of the numbers on the public page linked from the login
+page."""
 import csv
 import io
 
@@ -23,7 +24,9 @@ GBK_FILE = "\n".join([
 ]).encode("gbk")
 
 
-def test_filer_uploads_gbk_file_and_downloads_rejected_lines(page, login, transactional_db, celery_worker_process, tmp_path):
+def test_filer_uploads_gbk_file_and_downloads_rejected_lines(
+    page, login, transactional_db, celery_worker_process, tmp_path
+):
     institution = factories.InstitutionFactory(name="长沙浏览器检测有限公司", city=factories.region("430100"))
     filer = factories.FilerFactory(institution=institution)
     previous = recent_quarters(1)[0]

@@ -207,14 +207,16 @@ def test_postal_code_has_six_digits(filing):
 def test_every_work_count_of_the_year_must_be_reported_zero_included(filing):
     report = _sr_report(filing, ccc_batches=None, proficiency_batches=None, proficiency_organised=1)
     found = sr_findings(filing, "E150")
-    assert {f.field for f in found} == {f"sr.{report.centre_id}.ccc_batches", f"sr.{report.centre_id}.proficiency_batches"}
+    prefix = f"sr.{report.centre_id}"
+    assert {f.field for f in found} == {f"{prefix}.ccc_batches", f"{prefix}.proficiency_batches"}
     assert "E142" not in codes(filing)  # the missing whole is reported once, by E150
     SocialResponsibilityReport.objects.filter(pk=report.pk).update(ccc_batches=0, proficiency_batches=1)
     assert codes(filing) == set()
 
 
 def test_a_led_centre_without_a_report_is_an_error_naming_it(filing):
-    centre = factories.NationalCentreFactory(lead_institution=filing.institution, name="国家锂电池质量检验检测中心（湖南）")
+    centre = factories.NationalCentreFactory(lead_institution=filing.institution,
+                                             name="国家锂电池质量检验检测中心（湖南）")
     found = sr_findings(filing, "E143")
     assert len(found) == 1 and "国家锂电池质量检验检测中心（湖南）" in found[0].message
     factories.make_sr_report(filing, centre=centre)

@@ -110,13 +110,15 @@ def test_submit_from_the_summary_page_with_an_explanation(logged_in, filing):
     assert "W211" in response.content.decode()
     assert Filing.objects.get(pk=filing.pk).status == "draft"
     filing.refresh_from_db()
-    response = logged_in.post(url, {"version": filing.version, "explain_W211": "免费检测。", "submit": "1"}, follow=True)
+    data = {"version": filing.version, "explain_W211": "免费检测。", "submit": "1"}
+    response = logged_in.post(url, data, follow=True)
     assert "已提交" in response.content.decode()
     assert Filing.objects.get(pk=filing.pk).status == "submitted"
 
 
 def _sr(filing):
-    centre = factories.NationalCentreFactory(lead_institution=filing.institution, name="国家建筑材料质量检验检测中心（湖南）")
+    centre = factories.NationalCentreFactory(lead_institution=filing.institution,
+                                             name="国家建筑材料质量检验检测中心（湖南）")
     return SocialResponsibilityReport.objects.create(filing=filing, centre=centre)
 
 
@@ -172,7 +174,9 @@ def test_regulators_see_filings_read_only_within_scope(client, filing):
     assert client.get(reverse("filings:overview", args=[filing.pk])).status_code == 404
 
 
-def test_statistics_page_reads_the_registry_in_a_fixed_number_of_queries(logged_in, filing, django_assert_max_num_queries):
+def test_statistics_page_reads_the_registry_in_a_fixed_number_of_queries(
+    logged_in, filing, django_assert_max_num_queries
+):
     url = reverse("filings:statistics", args=[filing.pk])
     logged_in.get(url)
     with django_assert_max_num_queries(100) as few:

@@ -118,4 +118,5 @@ def test_the_admin_site_creates_a_year_from_its_number_alone(client):
     response = client.post(reverse("admin:filings_reportingyear_add"), {"year": 2026})
     assert response.status_code == 302, response.content.decode()[:2000]
     year = ReportingYear.objects.get(year=2026)
-    assert year.opens_at == moment(2027, 1, 1) and year.review_closes_at == year.closes_at == moment(2027, 4, 30, 23, 59, 59)
+    assert year.opens_at == moment(2027, 1, 1)
+    assert year.review_closes_at == year.closes_at == moment(2027, 4, 30, 23, 59, 59)

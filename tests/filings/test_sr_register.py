@@ -47,11 +47,12 @@ def test_centre_registered_after_the_filing_was_opened_gets_its_part_and_blocks_
     AnnualReport.objects.filter(filing=filing).update(**factories.COMPLETE_ANNUAL_REPORT)
     assert not filing.sr_reports.exists()
 
-    centre = factories.NationalCentreFactory(lead_institution=filer.institution, name="国家稻米质量检验检测中心（湖南）")
+    centre = factories.NationalCentreFactory(lead_institution=filer.institution,
+                                             name="国家稻米质量检验检测中心（湖南）")
     body = logged_in.get(reverse("filings:overview", args=[filing.pk])).content.decode()
     assert "社会责任报告：国家稻米质量检验检测中心（湖南）" in body
 
-    with pytest.raises(TransitionRefused, match="E143.*国家稻米质量检验检测中心"):
+    with pytest.raises(TransitionRefused, match=r"E143.*国家稻米质量检验检测中心"):
         services.submit_filing(fresh(filing), actor=filer, expected_version=fresh(filing).version)
     summary = logged_in.get(reverse("filings:submit", args=[filing.pk])).content.decode()
     assert "E143" in summary and "国家稻米质量检验检测中心（湖南）" in summary
@@ -67,7 +68,8 @@ def test_centre_registered_after_the_filing_was_opened_gets_its_part_and_blocks_
 
 
 def test_a_change_of_lead_entity_moves_the_required_report_and_keeps_what_was_typed(filing, filer):
-    centre = factories.NationalCentreFactory(lead_institution=filing.institution, name="国家陶瓷质量检验检测中心（湖南）")
+    centre = factories.NationalCentreFactory(lead_institution=filing.institution,
+                                             name="国家陶瓷质量检验检测中心（湖南）")
     typed = factories.make_sr_report(filing, centre=centre, director_name="原主任", ccc_batches=None)
     assert "E150" in {f.code for f in run_checks(fresh(filing))}
 
@@ -114,7 +116,8 @@ def test_a_filer_cannot_create_a_report_for_another_entitys_centre(logged_in, fi
 
 
 def test_after_submission_the_snapshot_counts_not_the_register(logged_in, filing, filer):
-    centre = factories.NationalCentreFactory(lead_institution=filing.institution, name="国家茶叶质量检验检测中心（湖南）")
+    centre = factories.NationalCentreFactory(lead_institution=filing.institution,
+                                             name="国家茶叶质量检验检测中心（湖南）")
     factories.make_sr_report(filing, centre=centre)
     filing = services.submit_filing(fresh(filing), actor=filer, expected_version=fresh(filing).version)
 

@@ -4,6 +4,7 @@ refused, the public report-number lookup shows only the registered name, and the
 import datetime
 
 import pytest
+from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from institutions import services
@@ -107,7 +108,7 @@ def test_a_refusal_needs_a_comment_and_the_filer_reads_it_at_home(client, two_pr
     response = decide(client, reviewer, change, "refuse")
     assert response.status_code == 302
     assert IdentityChangeRequest.objects.get().status == S.PENDING
-    assert "请填写意见" in " ".join(str(m) for m in response.wsgi_request._messages)
+    assert "请填写意见" in " ".join(str(m) for m in get_messages(response.wsgi_request))
     decide(client, reviewer, change, "refuse", "请上传新的营业执照后再申请。")
     assert IdentityChangeRequest.objects.get().status == S.REFUSED
     assert Institution.objects.get(pk=lab.pk).legal_representative == "王伟"
@@ -286,8 +287,9 @@ def test_the_database_holds_at_most_one_pending_request_per_institution(lab, fil
     """The service locks the institution row; the partial unique constraint catches a race that slips past it."""
     from django.db import IntegrityError, transaction
 
-    values = dict(institution=lab, name="长沙甲检测集团有限公司", legal_representative="王伟", credit_code=lab.credit_code,
-                  city=lab.city, reason="更名", requested_by=filer, previous=services.registered_identity(lab))
+    values = dict(institution=lab, name="长沙甲检测集团有限公司", legal_representative="王伟",
+                  credit_code=lab.credit_code, city=lab.city, reason="更名", requested_by=filer,
+                  previous=services.registered_identity(lab))
     IdentityChangeRequest.objects.create(**values)
     with pytest.raises(IntegrityError), transaction.atomic():
         IdentityChangeRequest.objects.create(**values)

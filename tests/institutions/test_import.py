@@ -17,7 +17,8 @@ pytestmark = pytest.mark.django_db
 HEADER = [column.header for column in imports.COLUMNS]
 
 
-def row(code_number, name, city="长沙市", cma="", issue="2021-03-01", expiry="2027-02-28", items="120", site="", **extra):
+def row(code_number, name, city="长沙市", cma="", issue="2021-03-01", expiry="2027-02-28", items="120", site="",
+        **extra):
     values = {"统一社会信用代码": factories.make_credit_code(code_number), "机构名称": name, "所在市州": city,
               "资质认定证书编号": cma, "场所地址": site}
     if cma:
@@ -203,14 +204,15 @@ def test_a_provincial_reviewer_imports_only_into_the_own_province(on_commit_imme
     reviewer = factories.ProvincialReviewerFactory()
     wuhan = factories.CityFactory(code="420100", name="武汉市")
     outside = factories.InstitutionFactory(city=wuhan, credit_code=factories.make_credit_code(2))
-    job = upload(reviewer, csv_upload([GOOD[0], row(2, outside.name, city="长沙市"), row(3, "武汉新检测有限公司", city="武汉市")]),
-                 on_commit_immediately)
+    rows = [GOOD[0], row(2, outside.name, city="长沙市"), row(3, "武汉新检测有限公司", city="武汉市")]
+    job = upload(reviewer, csv_upload(rows), on_commit_immediately)
     assert job.region.code == "430000"
     messages = {error["row"]: error["message"] for error in job.errors}
     assert "不在您的管辖范围" in messages[3] and "不在您的管辖范围" in messages[4]
 
 
-@pytest.mark.parametrize("factory", [factories.CityOfficerFactory, factories.SamrReviewerFactory, factories.FilerFactory])
+@pytest.mark.parametrize("factory",
+                         [factories.CityOfficerFactory, factories.SamrReviewerFactory, factories.FilerFactory])
 def test_other_roles_cannot_import(client, factory):
     client.force_login(factory())
     assert client.get(reverse("institutions:imports")).status_code == 403

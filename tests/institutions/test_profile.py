@@ -73,8 +73,8 @@ def profile_data(institution=None, **overrides):
     data = {
         "registered_address": "湖南省长沙市岳麓区麓谷大道1号",
         "division_code": "430104", "established_year": "2010", "nature": "enterprise", "legal_status": "independent",
-        "ownership": "private", "professional_fields": ["1"], "contact_person": "李娜", "contact_phone": "0731-88880000",
-        "contact_email": "lab@example.com", "cnas_number": "CNAS L1234",
+        "ownership": "private", "professional_fields": ["1"], "contact_person": "李娜",
+        "contact_phone": "0731-88880000", "contact_email": "lab@example.com", "cnas_number": "CNAS L1234",
     }
     if institution is not None:
         data["version"] = current_version(institution)
@@ -150,7 +150,8 @@ def test_filer_adds_a_national_certificate_and_the_authority_follows(client, two
 @pytest.mark.parametrize("row, field, message", [
     ({"number": "22001201000", "issue_date": "2022-06-01", "expiry_date": "2028-05-31"}, "number", "12位数字"),
     ({"number": "229912010007", "issue_date": "2022-06-01", "expiry_date": "2028-05-31"}, "number", "第3-4位"),
-    ({"number": "220012010007", "issue_date": "2022-06-01", "expiry_date": "2022-05-31"}, "expiry_date", "必须晚于发证日期"),
+    ({"number": "220012010007", "issue_date": "2022-06-01", "expiry_date": "2022-05-31"}, "expiry_date",
+     "必须晚于发证日期"),
 ])
 def test_a_bad_certificate_is_refused_and_nothing_in_the_formset_is_saved(client, two_provinces, row, field, message):
     institution = two_provinces["institutions"]["changsha"]
@@ -168,12 +169,13 @@ def test_sites_need_at_least_one_and_deleting_the_last_is_refused(client, two_pr
     site = factories.SiteFactory(institution=institution)
     client.force_login(two_provinces["users"]["filer"])
     url = reverse("institutions:edit_section", args=[institution.pk, "sites"])
-    response = client.post(url, formset_post("sites", [{"id": str(site.pk), "address": site.address, "DELETE": "on"}], 1,
-                                             institution))
+    deleted = {"id": str(site.pk), "address": site.address, "DELETE": "on"}
+    response = client.post(url, formset_post("sites", [deleted], 1, institution))
     assert response.status_code == 200 and "至少要保留一个" in str(response.context["formset"].non_form_errors())
     assert Site.objects.filter(pk=site.pk).exists()
     response = client.post(url, formset_post("sites", [
-        {"id": str(site.pk), "address": site.address}, {"address": "湖南省长沙市雨花区环保中路8号", "postal_code": "410007"},
+        {"id": str(site.pk), "address": site.address},
+        {"address": "湖南省长沙市雨花区环保中路8号", "postal_code": "410007"},
     ], 1, institution))
     assert response.status_code == 302 and institution.sites.count() == 2
 

@@ -1,9 +1,9 @@
 import random
 
+from institutions.models import Institution
 from reports.demo import seed_report_numbers
 from reports.models import ReportNumber, ReportNumberBatch
 from reports.selectors import upload_status_by_quarter
-from institutions.models import Institution
 from tests import factories
 
 

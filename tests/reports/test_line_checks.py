@@ -73,7 +73,7 @@ def test_a_line_of_ten_thousand_characters_is_rejected_without_reading_it_whole(
 
 
 @pytest.mark.parametrize("encoding, data, expected", [
-    ("utf-8", "湘检-001\n湘检-002\n".encode("utf-8"), "utf-8"),
+    ("utf-8", "湘检-001\n湘检-002\n".encode(), "utf-8"),
     ("utf-8-sig", "\ufeff湘检-001\n湘检-002\n".encode("utf-8"), "utf-8-sig"),
     ("gbk", "湘检-001\n湘检-002\n".encode("gbk"), "gbk"),
 ])
@@ -117,7 +117,7 @@ def test_csv_takes_the_first_column(tmp_path):
 def test_a_file_with_no_numbers_is_refused(tmp_path):
     path = tmp_path / "n.txt"
     path.write_text("\n  \n\n", encoding="utf-8")
-    encoding, rows = read_records(path, "txt")
+    _encoding, rows = read_records(path, "txt")
     with pytest.raises(FileRefused, match="没有报告编号"):
         list(rows)
 
@@ -149,7 +149,8 @@ def _workbook(tmp_path, rows, sheets=1, name="n.xlsx"):
 
 
 def test_xlsx_first_column_with_optional_header(tmp_path):
-    path = _workbook(tmp_path, [["报告编号", "备注"], ["A-1", "x"], [None, "y"], [20240001], [123.0], ['=HYPERLINK("x")']])
+    sheet = [["报告编号", "备注"], ["A-1", "x"], [None, "y"], [20240001], [123.0], ['=HYPERLINK("x")']]
+    path = _workbook(tmp_path, sheet)
     encoding, rows = records(path)
     assert encoding == "xlsx"
     assert [r.number for r in rows] == ["A-1", "20240001", "123", None]
