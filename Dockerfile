@@ -9,10 +9,13 @@ RUN groupadd --system --gid 10001 qts \
  && useradd --system --uid 10001 --gid qts --create-home --home-dir /home/qts --shell /usr/sbin/nologin qts
 WORKDIR /app
 COPY pyproject.toml package.json package-lock.json ./
+COPY requirements/lock.txt requirements/lock.txt
 RUN npm ci --no-audit --no-fund --loglevel=error
+# Exactly the versions and file hashes of the lock (scripts/setup.sh installs the same).
+RUN pip install --no-cache-dir --require-hashes -r requirements/lock.txt
 COPY . .
 # collectstatic at build time; the placeholders only satisfy the production settings' checks for this one command.
-RUN pip install --no-cache-dir -e . \
+RUN pip install --no-cache-dir --no-deps -e . \
  && DJANGO_SETTINGS_MODULE=config.settings.production DJANGO_SECRET_KEY=build-only DJANGO_ALLOWED_HOSTS=localhost \
     EMAIL_URL=smtp://localhost:25 DJANGO_DEFAULT_FROM_EMAIL=build@localhost \
     python manage.py collectstatic --noinput \

@@ -42,14 +42,20 @@ if [ ! -x .venv/bin/python ]; then
   say "creating .venv with $PYTHON"
   "$PYTHON" -m venv .venv
 fi
-stamp=.venv/.installed-$( (cat pyproject.toml; echo "dev=$DEV") | sha1sum | cut -c1-12)
+# Exactly the versions (and file hashes) of the lock, then the project itself without resolving anything again.
+# The lock is generated from pyproject.toml (README, "Updating the lock"); pip check fails a lock that misses one.
+lock=requirements/lock.txt
+[ "$DEV" = 1 ] && lock=requirements/lock-dev.txt
+stamp=.venv/.installed-$( (cat "$lock"; echo "dev=$DEV") | sha1sum | cut -c1-12)
 if [ ! -f "$stamp" ]; then
-  say "installing Python packages"
+  say "installing Python packages from $lock"
   .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
-  if [ "$DEV" = 1 ]; then
-    .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]'
-  else
-    .venv/bin/python -m pip install -q --disable-pip-version-check -e .
+  .venv/bin/python -m pip install -q --disable-pip-version-check --require-hashes -r "$lock"
+  .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps -e .
+  if ! .venv/bin/python -m pip check >/dev/null; then
+    .venv/bin/python -m pip check >&2 || true
+    echo "$lock 与 pyproject.toml 的依赖不一致：请按 README 的“Updating the lock”重新生成锁文件" >&2
+    exit 1
   fi
   rm -f .venv/.installed-*
   touch "$stamp"
