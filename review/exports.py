@@ -15,7 +15,8 @@ COLUMNS = [
 
 def late_filers_workbook(institutions, year, city=None) -> bytes:
     """One sheet listing the institutions (from review.selectors.late_filers) with contact person and phone."""
-    workbook = new_workbook()
+    buffer = BytesIO()
+    workbook = new_workbook(buffer)
     scope = city.name if city else "全部范围"
     writer = SheetWriter(workbook, "未提交机构", COLUMNS, notes=[
         f"{year.year}年度未提交（未开始、草稿或已退回待更正）的检验检测机构 · {scope} · "
@@ -30,6 +31,5 @@ def late_filers_workbook(institutions, year, city=None) -> bytes:
             institution.contact_person, institution.contact_phone, institution.contact_email,
             institution.last_chased.isoformat() if institution.last_chased else "",
         ])
-    buffer = BytesIO()
-    workbook.save(buffer)
+    workbook.save()
     return buffer.getvalue()

@@ -17,7 +17,7 @@ from filings.models import ReportingYear
 from .models import ExportJob
 from .registry import get_kind
 from .scopes import can_export
-from .xlsx import discard, new_workbook
+from .xlsx import new_workbook
 
 log = logging.getLogger(__name__)
 
@@ -110,15 +110,15 @@ def run_export(job_id: int) -> None:
         percent = max(1, min(95, int(fraction * 95)))
         ExportJob.objects.filter(pk=job_id).update(progress=percent, stage=stage[:100], heartbeat_at=timezone.now())
 
-    workbook = new_workbook()
+    workbook = new_workbook(temporary)
     try:
         get_kind(job.kind).build(job, workbook, progress)
         ExportJob.objects.filter(pk=job_id).update(progress=97, stage="正在保存文件", heartbeat_at=timezone.now())
-        workbook.save(temporary)
+        workbook.save()
         final_name = f"exports/{job.pk}-{job.kind}-{uuid.uuid4().hex[:8]}.xlsx"
         os.replace(temporary, Path(settings.MEDIA_ROOT) / final_name)
     except BaseException:
-        discard(workbook)
+        workbook.discard()
         temporary.unlink(missing_ok=True)
         raise
 

@@ -1,16 +1,19 @@
-"""Writing workbooks: openpyxl write-only sheets with Chinese headers, frozen header rows, widths and number formats.
+"""Writing workbooks with XlsxWriter in constant-memory mode: Chinese headers, frozen header rows, column widths and
+number formats set once per column.
+
+Rows are streamed: each sheet's cells go to a temporary file as soon as the next row is started, and `save()`
+assembles the file, so memory does not grow with the number of rows. Rows must therefore be appended in order.
 
 User-typed text that a spreadsheet would read as a formula (=, +, -, @, tab, carriage return first) is written as a
-quote-prefixed text cell, so that Excel and LibreOffice show it and never run it.
+quote-prefixed text cell, so that Excel and LibreOffice show it and never run it. Workbooks are read (uploads, tests)
+with openpyxl; see docs/adr/0020-workbook-writer.md.
 """
-import contextlib
+import tempfile
 from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import Cell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+import xlsxwriter
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -18,6 +21,9 @@ INTEGER = "#,##0"
 DECIMAL = "#,##0.00"
 PERCENT = "0.0%"
 TEXT = None
+
+HEADER_FILL = "#DDEBF7"
+_NUMBERS = (int, float, Decimal)
 
 
 @dataclass(frozen=True)
@@ -27,139 +33,133 @@ class Column:
     number_format: str | None = TEXT
 
 
+class Workbook:
+    """An XLSX workbook written to `target` (a path or a binary file object) when `save()` is called. Until then
+    nothing is written to `target`; `discard()` drops a workbook that will not be saved."""
+
+    def __init__(self, target):
+        self.target = target
+        # The sheets' row files live here, so that a discarded workbook leaves none behind.
+        self._scratch = tempfile.TemporaryDirectory(prefix="qts-xlsx-")
+        self.book = xlsxwriter.Workbook(target, {
+            "constant_memory": True,
+            "tmpdir": self._scratch.name,
+            # Only write() reads these; text is written with write_string, but no path may turn text into a formula.
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+            "default_date_format": "yyyy-mm-dd",
+        })
+        self._formats = {}
+
+    def format(self, *, bold=False, italic=False, text=False, header=False, number_format=None):
+        """The workbook's one Format object for this combination (XlsxWriter formats belong to a workbook); None for
+        no style at all, so that the column's format applies."""
+        key = (bold, italic, text, header, number_format)
+        if not any(key):
+            return None
+        cell_format = self._formats.get(key)
+        if cell_format is None:
+            properties = {}
+            if bold:
+                properties["bold"] = True
+            if italic:
+                properties["italic"] = True
+            if text:
+                properties["quote_prefix"] = True
+            if header:
+                properties.update(pattern=1, bg_color=HEADER_FILL, align="center", valign="vcenter", text_wrap=True)
+            if number_format:
+                properties["num_format"] = number_format
+            cell_format = self._formats[key] = self.book.add_format(properties)
+        return cell_format
+
+    def add_sheet(self, title: str):
+        return self.book.add_worksheet(title)
+
+    def save(self) -> None:
+        try:
+            self.book.close()
+        finally:
+            self._scratch.cleanup()
+
+    def discard(self) -> None:
+        """Drop the sheets of a workbook that will not be saved: their row files go, `target` is never written."""
+        self._scratch.cleanup()
+
+
+def new_workbook(target) -> Workbook:
+    return Workbook(target)
+
+
 class SheetWriter:
-    """One write-only sheet: a title block, a header row frozen in place, then rows of plain values."""
+    """One streamed sheet: a title block, a header row frozen in place, then rows of plain values."""
 
     def __init__(self, workbook: Workbook, title: str, columns: list[Column], notes: list[str] = ()):
-        self.sheet = workbook.create_sheet(title)
+        self.workbook = workbook
+        self.sheet = workbook.add_sheet(title)
         self.columns = columns
-        for index, column in enumerate(columns, start=1):
-            self.sheet.column_dimensions[get_column_letter(index)].width = column.width
-        header_row = len(notes) + 1
-        self.sheet.freeze_panes = f"A{header_row + 1}"
-        for note in notes:
-            self.sheet.append([self._styled(note, italic=True)])
-        self.sheet.append([self._styled(column.header, bold=True, fill=True) for column in columns])
-        # One styled cell per numeric column, reused row after row: a write-only sheet writes each row out as it is
-        # appended, so the cell is free again by the next row (and no style lookup is repeated per cell).
-        self._cells = [self._number_cell(column.number_format) for column in columns]
-        self._plain = Cell(self.sheet)
-        self.sheet._values_to_row = self._values_to_row
-
-    def _styled(self, value, bold=False, italic=False, fill=False):
-        if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-            cell = text_cell(self.sheet, value)  # a note naming a region, say, is text too
-        else:
-            cell = WriteOnlyCell(self.sheet, value=value)
-        cell.font = Font(bold=bold, italic=italic)
-        if fill:
-            cell.fill = PatternFill("solid", fgColor="DDEBF7")
-            cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        return cell
-
-    def _number_cell(self, number_format):
-        if not number_format:
-            return None
-        cell = _ColumnCell(self.sheet)
-        cell.number_format = number_format
-        return cell
-
-    def _values_to_row(self, values, row_idx):
-        """Replaces openpyxl's WriteOnlyWorksheet._values_to_row (openpyxl 3.1) for this sheet: the same cells, without
-        its per-cell exception and fresh cell for every styled value, which made formatted rows twice as slow to
-        write. The row is written out cell by cell as this generator yields, so reusing a cell object is safe."""
-        plain = self._plain
-        for column, value in enumerate(values, 1):
-            if value is None:
-                continue
-            if isinstance(value, Cell):
-                cell = value
-            else:
-                cell = plain
-                cell.value = value
-            cell.column = column
-            cell.row = row_idx
-            yield cell
+        # A column's number format is the default of every cell written into it without a format of its own.
+        for index, column in enumerate(columns):
+            number_format = workbook.format(number_format=column.number_format) if column.number_format else None
+            self.sheet.set_column(index, index, column.width, number_format)
+        self._text = workbook.format(text=True)
+        for row, note in enumerate(notes):
+            self._write_value(row, 0, note, italic=True)
+        header_row = len(notes)
+        for index, column in enumerate(columns):
+            self._write_value(header_row, index, column.header, bold=True, header=True)
+        self.sheet.freeze_panes(header_row + 1, 0)
+        self._next_row = header_row + 1
 
     def append(self, values, *, bold=False, number_format=None):
         """Append one row. Numbers go into their column's number format (or `number_format`, for a row whose numbers
         differ from the column's, e.g. counts in a column of amounts); text that looks like a formula is kept as
         text. `bold` marks a totals row."""
-        if number_format:
-            cells = [self._formatted(value, column, number_format) for value, column in zip(values, self.columns)]
-            self.sheet.append(cells)
+        row = self._next_row
+        self._next_row += 1
+        if number_format or bold:
+            self._append_styled(row, values, bold=bold, number_format=number_format)
             return
-        if bold:
-            self.sheet.append([self._bold(value, column) for value, column in zip(values, self.columns)])
-            return
-        row = []
-        for value, cell in zip(values, self._cells):
+        sheet = self.sheet
+        for col, value in enumerate(values):
             if value is None:
-                row.append(None)
-            elif isinstance(value, str):
-                row.append(text_cell(self.sheet, value) if value.startswith(FORMULA_TRIGGERS) else value)
-            elif cell is not None:
-                cell.value = value
-                row.append(cell)
+                continue
+            kind = value.__class__
+            if kind is str:
+                if not value:
+                    continue
+                if value.startswith(FORMULA_TRIGGERS):
+                    sheet.write_string(row, col, value, self._text)
+                else:
+                    sheet.write_string(row, col, value)
+            elif kind in _NUMBERS:
+                sheet.write_number(row, col, value)  # in the column's format
             else:
-                row.append(value)
-        self.sheet.append(row)
+                self._write_value(row, col, value)
 
-    def _formatted(self, value, column, number_format):
-        if isinstance(value, str):
-            return text_cell(self.sheet, value) if value.startswith(FORMULA_TRIGGERS) else value
-        if value is None or not column.number_format or column.number_format == PERCENT:
-            cell = WriteOnlyCell(self.sheet, value=value)
-            if column.number_format and value is not None:
-                cell.number_format = column.number_format
-            return cell
-        cell = WriteOnlyCell(self.sheet, value=value)
-        cell.number_format = number_format
-        return cell
+    def _append_styled(self, row, values, *, bold, number_format):
+        # A row's own number format is for rows of plain numbers (percentages and text columns keep their own);
+        # such a row is not bold.
+        for col, (value, column) in enumerate(zip(values, self.columns, strict=False)):
+            if value is None or value == "":
+                continue
+            if number_format and column.number_format and column.number_format != PERCENT:
+                self._write_value(row, col, value, number_format=number_format)
+            else:
+                self._write_value(row, col, value, bold=bold and not number_format, number_format=column.number_format)
 
-    def _bold(self, value, column):
-        if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-            cell = text_cell(self.sheet, value)
+    def _write_value(self, row, col, value, *, bold=False, italic=False, header=False, number_format=None):
+        """Any value, in the given style; text (of any kind) that looks like a formula is quote-prefixed text."""
+        sheet, style = self.sheet, {"bold": bold, "italic": italic, "header": header}
+        if isinstance(value, bool):
+            sheet.write_boolean(row, col, value, self.workbook.format(**style, number_format=number_format))
+        elif isinstance(value, _NUMBERS):
+            sheet.write_number(row, col, value, self.workbook.format(**style, number_format=number_format))
+        elif isinstance(value, (date, time)):
+            default = "yyyy-mm-dd hh:mm" if isinstance(value, datetime) else "hh:mm" if isinstance(value, time) \
+                else "yyyy-mm-dd"
+            sheet.write_datetime(row, col, value, self.workbook.format(**style, number_format=default))
         else:
-            cell = WriteOnlyCell(self.sheet, value=value)
-            if column.number_format and not isinstance(value, str):
-                cell.number_format = column.number_format
-        cell.font = Font(bold=True)
-        return cell
-
-
-class _ColumnCell(Cell):
-    """A cell whose style is set once and never changes: its style id is looked up once, not for every row."""
-
-    __slots__ = ("_style_id",)
-
-    @property
-    def style_id(self):
-        try:
-            return self._style_id
-        except AttributeError:
-            self._style_id = Cell.style_id.fget(self)
-            return self._style_id
-
-
-def text_cell(sheet, value: str) -> WriteOnlyCell:
-    """A cell that holds `value` as text even when it looks like a formula."""
-    cell = WriteOnlyCell(sheet, value=None)
-    cell.value = value
-    cell.data_type = "s"
-    cell.quotePrefix = True
-    return cell
-
-
-def new_workbook() -> Workbook:
-    return Workbook(write_only=True)
-
-
-def discard(workbook: Workbook) -> None:
-    """Finish and drop the sheets of a workbook that will not be saved, so no half-written stream or temp file lingers."""
-    for sheet in workbook.worksheets:
-        # Best effort: we are already unwinding from the failure that matters.
-        with contextlib.suppress(Exception):
-            if not sheet.closed:
-                sheet.close()
-            sheet._writer.cleanup()
+            text = str(value)
+            sheet.write_string(row, col, text, self.workbook.format(**style, text=text.startswith(FORMULA_TRIGGERS)))

@@ -188,12 +188,12 @@ def test_a_failing_build_is_marked_failed_and_can_be_retried(two_provinces, medi
 
 @pytest.mark.django_db
 def test_a_job_killed_while_saving_leaves_no_file_marked_done(two_provinces, media, monkeypatch):
-    from openpyxl.workbook.workbook import Workbook
+    from summaries.xlsx import Workbook
 
     original_save = Workbook.save
 
-    def killed(self, filename):
-        Path(filename).write_bytes(b"half a file")
+    def killed(self):
+        Path(self.target).write_bytes(b"half a file")
         raise KeyboardInterrupt  # the worker is stopped mid-write
 
     monkeypatch.setattr(Workbook, "save", killed)
