@@ -17,6 +17,7 @@ import argparse
 import os
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -45,8 +46,8 @@ def load_data(institutions: int):
     started = time.monotonic()
     now = timezone.now()
     year = ReportingYear.objects.create(
-        year=YEAR, opens_at=now - timezone.timedelta(days=100), closes_at=now + timezone.timedelta(days=20),
-        review_closes_at=now + timezone.timedelta(days=80),
+        year=YEAR, opens_at=now - timedelta(days=100), closes_at=now + timedelta(days=20),
+        review_closes_at=now + timedelta(days=80),
     )
     city_ids = list(Region.objects.filter(level=Region.Level.CITY).order_by("code").values_list("pk", flat=True))
     with connection.cursor() as cursor:

@@ -4,6 +4,7 @@ Every function here runs in one transaction and keeps `Institution.reviewing_aut
 certificates (filings.workflow reads that field to decide who reviews).
 """
 import logging
+from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import OperationalError, transaction
@@ -319,7 +320,7 @@ def mark_import_failed(job_id: int, message: str) -> None:
     )
 
 
-IMPORT_FILE_RETENTION = timezone.timedelta(days=30)
+IMPORT_FILE_RETENTION = timedelta(days=30)
 
 
 def purge_old_import_files(now=None) -> int:
