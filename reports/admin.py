@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import ApiToken, Complaint, ReportNumberBatch, UploadReminder
+from .models import ApiToken, Complaint, ReportNumberBatch
 
 
 @admin.register(ReportNumberBatch)
@@ -34,9 +34,3 @@ class ComplaintAdmin(admin.ModelAdmin):
     list_filter = ["status", "city"]
     search_fields = ["report_number", "institution_text"]
     raw_id_fields = ["institution", "handled_by"]
-
-
-@admin.register(UploadReminder)
-class UploadReminderAdmin(admin.ModelAdmin):
-    list_display = ["institution", "year", "quarter", "sent_by", "sent_at", "email"]
-    raw_id_fields = ["institution", "sent_by"]

@@ -7,12 +7,12 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.scoping import ScopeLookups
-from config import jobs
+from jobs.models import BackgroundJob
 
 from .quarters import Quarter
 
 
-class ReportNumberBatch(models.Model):
+class ReportNumberBatch(BackgroundJob):
     """One uploaded file (or LIMS call) of one institution for one quarter, and what came of it."""
 
     class Status(models.TextChoices):
@@ -25,8 +25,7 @@ class ReportNumberBatch(models.Model):
         WEB = "web", "网页上传"
         API = "api", "LIMS 接口"
 
-    # A batch queued and never started, or running, for this long is taken as lost (its message or worker died).
-    STALE_AFTER = jobs.STALE_AFTER
+    FAILED_STAGE = "未通过"
 
     institution = models.ForeignKey(
         "institutions.Institution", verbose_name="机构", on_delete=models.PROTECT, related_name="report_batches"
@@ -48,12 +47,6 @@ class ReportNumberBatch(models.Model):
     created_at = models.DateTimeField("上传时间", default=timezone.now)
     is_late = models.BooleanField("逾期上传", default=False)
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
-    progress = models.PositiveSmallIntegerField("进度（%）", default=0)
-    stage = models.CharField("当前步骤", max_length=100, blank=True)
-    error = models.TextField("错误信息", blank=True)
-    attempts = models.PositiveSmallIntegerField("尝试次数", default=0)
-    started_at = models.DateTimeField("开始时间", null=True, blank=True)
-    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
     encoding = models.CharField("文件编码", max_length=20, blank=True)
     lines = models.PositiveIntegerField("非空行数", default=0)
     accepted = models.PositiveIntegerField("新增编号", default=0)
@@ -87,17 +80,6 @@ class ReportNumberBatch(models.Model):
     @property
     def duplicates(self) -> int:
         return self.duplicate_in_file + self.duplicate_existing
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in (self.Status.DONE, self.Status.FAILED)
-
-    @property
-    def is_stale(self) -> bool:
-        """Running (or still queued) with no progress for STALE_AFTER: its worker died or the queue lost it. A retry
-        sets started_at when it queues the batch again."""
-        unfinished = self.status in (self.Status.RUNNING, self.Status.PENDING)
-        return jobs.is_stale(unfinished, self.started_at, self.created_at)
 
     @property
     def can_retry(self) -> bool:
@@ -230,26 +212,3 @@ class Complaint(models.Model):
 
     def __str__(self):
         return f"{self.report_number}（{self.institution_text}）"
-
-
-class UploadReminder(models.Model):
-    """A reminder a city officer sent to an institution that has not uploaded a quarter's numbers."""
-
-    institution = models.ForeignKey(
-        "institutions.Institution", verbose_name="机构", on_delete=models.CASCADE, related_name="+"
-    )
-    year = models.PositiveSmallIntegerField("年度")
-    quarter = models.PositiveSmallIntegerField("季度")
-    sent_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="提醒人", null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    sent_at = models.DateTimeField("提醒时间", default=timezone.now)
-    email = models.EmailField("发送至", blank=True)
-
-    scope_lookups = ScopeLookups(institution="institution", city="institution__city")
-
-    class Meta:
-        verbose_name = "报告编号上传提醒"
-        verbose_name_plural = "报告编号上传提醒"
-        ordering = ["-sent_at"]
-        indexes = [models.Index(fields=["year", "quarter", "institution"], name="reports_reminder_q_idx")]

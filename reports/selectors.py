@@ -4,8 +4,9 @@ from django.db.models import Count, Exists, OuterRef, Q, Sum
 
 from accounts.scoping import visible_to
 from institutions.models import Institution
+from review.models import Reminder
 
-from .models import ApiToken, Complaint, ReportNumberBatch, UploadReminder
+from .models import ApiToken, Complaint, ReportNumberBatch
 from .quarters import Quarter
 
 # An institution has uploaded a quarter when one of its finished uploads for it held at least one valid number.
@@ -95,11 +96,13 @@ def tokens_of(user, institution):
 
 
 def missing_uploads(user, quarter: Quarter):
-    """The institutions the user may see with no upload for `quarter`, with their latest reminder time."""
+    """The institutions the user may see with no upload for `quarter`, with the time an upload reminder for it was
+    last sent (accepted by the mail server)."""
     uploaded = completed_batches().filter(institution=OuterRef("pk"), year=quarter.year, quarter=quarter.quarter)
     last_reminder = (
-        UploadReminder.objects.filter(institution=OuterRef("pk"), year=quarter.year, quarter=quarter.quarter)
-        .order_by("-sent_at").values("sent_at")[:1]
+        Reminder.objects.filter(
+            institution=OuterRef("pk"), reason=Reminder.Reason.UPLOAD, key=quarter.code, status=Reminder.Status.SENT
+        ).order_by("-sent_at").values("sent_at")[:1]
     )
     from django.db.models import Subquery
 

@@ -1,12 +1,14 @@
 """Changing report-number state: uploads and their ingest, LIMS tokens, complaints, reminders.
 
 An upload is stored as a file and a pending batch; a Celery task (tasks.py) calls `run_upload`, which streams the file
-through the line checks into the database in ONE transaction: on PostgreSQL by `COPY` into a temporary staging table
-and one set-based `INSERT … SELECT … ON CONFLICT DO NOTHING`; elsewhere by batched inserts into the same staging
-shape (the portable path). A refused file stores nothing; uploading the same file again adds nothing.
+through the line checks into a temporary staging table of its connection — on PostgreSQL by `COPY`, elsewhere by
+batched inserts (the portable path) — writing the progress to the batch's row between segments, then stores the
+numbers in ONE transaction by one set-based `INSERT … SELECT … ON CONFLICT DO NOTHING`. A refused file stores
+nothing; uploading the same file again adds nothing.
 """
 import csv
 import datetime
+import itertools
 import logging
 import os
 import time
@@ -14,30 +16,31 @@ import uuid
 from pathlib import Path
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.utils import timezone
 
-from accounts.models import Role
+from accounts import permissions
 from accounts.scoping import visible_to
+from config.refusals import DomainRefusal
 from config.uploads import visible
 from institutions.models import Institution, Region
+from review import reminders
+from review.models import Reminder
 
 from . import ingest
 from .ingest import FileRefused
-from .models import ApiToken, Complaint, ReportNumberBatch, UploadReminder, hash_token
+from .models import ApiToken, Complaint, ReportNumberBatch, hash_token
 from .quarters import EARLIEST_YEAR, Quarter
 
 log = logging.getLogger(__name__)
 
 TOKEN_LIFETIME_DAYS = 365
-_PROGRESS_KEY = "reports:batch-progress:{}"
 
 
-class UploadRefused(Exception):
-    """An upload, token or complaint request that is not allowed; the message is for the user."""
+class UploadRefused(DomainRefusal):
+    """An upload (or a batch's retry or rejects file) that is not allowed; the message is for the user."""
 
 
 # --- uploads ------------------------------------------------------------------------------------------------------
@@ -82,7 +85,7 @@ def start_upload(*, institution, quarter: Quarter, source, name: str, actor=None
             raise PermissionDenied("令牌无效。")
         source_kind = ReportNumberBatch.Source.API
     else:
-        if actor is None or actor.role != Role.FILER or actor.institution_id != institution.pk:
+        if not permissions.can_upload_report_numbers(actor, institution):
             raise PermissionDenied("只能由本机构的填报人上传本机构的报告编号。")
         source_kind = ReportNumberBatch.Source.WEB
     check_quarter(quarter)
@@ -95,7 +98,7 @@ def start_upload(*, institution, quarter: Quarter, source, name: str, actor=None
             path.unlink(missing_ok=True)
             raise
     except FileRefused as refusal:
-        raise UploadRefused(str(refusal))
+        raise UploadRefused(refusal.message) from refusal
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -118,7 +121,7 @@ def start_upload(*, institution, quarter: Quarter, source, name: str, actor=None
 def retry_upload(batch: ReportNumberBatch, *, actor) -> ReportNumberBatch:
     """Queue again a batch that is stale (its message or worker was lost) or that failed by a fault while its file is
     still there. The ingest is one transaction that leaves a finished batch alone, so a late first run adds nothing."""
-    if actor.role != Role.FILER or actor.institution_id != batch.institution_id:
+    if not permissions.can_upload_report_numbers(actor, batch.institution_id):
         raise PermissionDenied("只能重新处理本机构的上传。")
     with transaction.atomic():
         batch = ReportNumberBatch.objects.select_for_update().get(pk=batch.pk)
@@ -127,25 +130,12 @@ def retry_upload(batch: ReportNumberBatch, *, actor) -> ReportNumberBatch:
         if not (Path(settings.MEDIA_ROOT) / batch.upload.name).exists():
             raise UploadRefused("上传的文件已不存在，请重新上传。")
         batch.status, batch.progress, batch.stage, batch.error = ReportNumberBatch.Status.PENDING, 0, "等待处理", ""
-        batch.started_at = timezone.now()  # counts as the last sign of life, so it is not stale again at once
-        batch.save(update_fields=["status", "progress", "stage", "error", "started_at"])
+        batch.heartbeat_at = timezone.now()  # queued again now: not stale again at once
+        batch.save(update_fields=["status", "progress", "stage", "error", "heartbeat_at"])
         from .tasks import ingest_report_numbers
 
         transaction.on_commit(lambda: ingest_report_numbers.delay(batch.pk))
     return batch
-
-
-def live_progress(batch: ReportNumberBatch) -> tuple[int, str]:
-    """The progress of a running batch (kept in the cache: the ingest transaction is not visible until it ends)."""
-    if batch.status == ReportNumberBatch.Status.RUNNING:
-        value = cache.get(_PROGRESS_KEY.format(batch.pk))
-        if value:
-            return value
-    return batch.progress, batch.stage
-
-
-def _set_progress(batch_id: int, percent: int, stage: str) -> None:
-    cache.set(_PROGRESS_KEY.format(batch_id), (percent, stage), timeout=3600)
 
 
 def run_upload(batch_id: int) -> None:
@@ -155,10 +145,11 @@ def run_upload(batch_id: int) -> None:
         batch = ReportNumberBatch.objects.select_for_update().get(pk=batch_id)
         if batch.is_finished:
             return
-        batch.status, batch.started_at, batch.attempts = ReportNumberBatch.Status.RUNNING, timezone.now(), batch.attempts + 1
+        now = timezone.now()
+        batch.status, batch.started_at, batch.heartbeat_at = ReportNumberBatch.Status.RUNNING, now, now
+        batch.attempts += 1
         batch.progress, batch.stage, batch.error = 1, "正在检查文件", ""
-        batch.save(update_fields=["status", "started_at", "attempts", "progress", "stage", "error"])
-    _set_progress(batch_id, 1, "正在检查文件")
+        batch.save(update_fields=["status", "started_at", "heartbeat_at", "attempts", "progress", "stage", "error"])
     path = Path(settings.MEDIA_ROOT) / batch.upload.name
     try:
         ingest_file(batch, path)
@@ -170,11 +161,9 @@ def run_upload(batch_id: int) -> None:
 
 
 def mark_failed(batch_id: int, message: str) -> None:
-    ReportNumberBatch.objects.filter(pk=batch_id).exclude(status=ReportNumberBatch.Status.DONE).update(
-        status=ReportNumberBatch.Status.FAILED, error=message[:2000], stage="未通过", finished_at=timezone.now(),
-        accepted=0, duplicate_in_file=0, duplicate_existing=0, rejected=0, lines=0, rejects_file="",
+    ReportNumberBatch.mark_failed(
+        batch_id, message, accepted=0, duplicate_in_file=0, duplicate_existing=0, rejected=0, lines=0, rejects_file="",
     )
-    cache.delete(_PROGRESS_KEY.format(batch_id))
 
 
 def _safe_cell(text: str) -> str:
@@ -227,6 +216,8 @@ class _Numbers:
         self.rejects = rejects
         self.valid = 0
         self.error = None
+        self.exhausted = False
+        self.pause_at = None  # time.monotonic() after which read() ends the current COPY, so progress can be written
         self._iterator = None
 
     @property
@@ -246,6 +237,9 @@ class _Numbers:
         """About `size` bytes of "number\\n" lines (the driver sends whatever is returned; b"" ends the COPY)."""
         if self._iterator is None:
             self._iterator = iter(self)
+        if self.pause_at is not None and time.monotonic() >= self.pause_at:
+            self.pause_at = None
+            return b""
         batch = []
         try:
             for number in self._iterator:
@@ -256,54 +250,64 @@ class _Numbers:
             self.error = error  # the driver reports it as a cancelled COPY; the caller raises it again
             raise
         if not batch:
+            self.exhausted = True
             return b""
         batch.append("")
         return "\n".join(batch).encode("utf-8")
 
 
 def ingest_file(batch: ReportNumberBatch, path: Path, *, portable: bool | None = None) -> ReportNumberBatch:
-    """Check every line of `path` and store the accepted numbers for the batch, in one transaction. Raises
-    FileRefused (nothing stored) for an unacceptable file. `portable` forces the path (default: COPY on PostgreSQL)."""
+    """Check every line of `path` and store the accepted numbers for the batch. Raises FileRefused (nothing stored)
+    for an unacceptable file. `portable` forces the path (default: COPY on PostgreSQL).
+
+    The lines are checked into a temporary staging table of this connection, in segments of about
+    PROGRESS_INTERVAL seconds between which the progress is written to the batch's row (so that the status page
+    reads it from the database); then ONE transaction moves them into the numbers table and records the counts."""
     if portable is None:
         portable = connection.vendor != "postgresql"
     kind = ingest.kind_of(path.name)
-    last = [0.0]
+    read = [0.0]
 
-    def progress(fraction: float):
-        if time.monotonic() - last[0] >= 0.5:
-            last[0] = time.monotonic()
-            _set_progress(batch.pk, max(1, min(90, int(fraction * 90))), "正在检查并写入编号")
+    def progress(fraction: float):  # called while a segment streams; written between segments
+        read[0] = fraction
 
     ensure_partition(batch.year)
     rejects = _RejectsWriter(batch.pk)
     try:
         encoding, records = ingest.read_records(path, kind, progress)
-        with transaction.atomic():
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cursor:
-                    # Uploads of one institution take turns, so that each one's counts are exact.
-                    cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [7001, batch.institution_id])
-            if ReportNumberBatch.objects.filter(pk=batch.pk, status=ReportNumberBatch.Status.DONE).exists():
-                # A redelivered task whose first run finished meanwhile: keep that run's counts.
-                rejects.discard()
-                return ReportNumberBatch.objects.get(pk=batch.pk)
-            numbers = _Numbers(records, rejects)
-            if portable:
-                counts = _store_portable(batch, numbers)
-            else:
-                counts = _store_copy(batch, numbers)
-            _set_progress(batch.pk, 95, "正在完成")
-            rejects_name = rejects.finish()
-            finished = timezone.now()
-            ReportNumberBatch.objects.filter(pk=batch.pk).update(
-                status=ReportNumberBatch.Status.DONE, progress=100, stage="已完成", finished_at=finished,
-                encoding=ingest.ENCODING_LABELS.get(encoding, encoding), lines=numbers.lines,
-                rejected=rejects.count, rejects_file=rejects_name, **counts,
+        numbers = _Numbers(records, rejects)
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {_STAGING}")
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {_STAGING} (number varchar(64))" if portable
+                else f'CREATE TEMPORARY TABLE {_STAGING} (number text COLLATE "C")'
             )
+            try:
+                for _segment in (_stage_portable if portable else _stage_copy)(cursor, numbers):
+                    ReportNumberBatch.mark_progress(batch.pk, max(1, min(90, int(read[0] * 90))), "正在检查并写入编号")
+                ReportNumberBatch.mark_progress(batch.pk, 91, "正在写入数据库")
+                with transaction.atomic():
+                    if connection.vendor == "postgresql":
+                        cursor.execute("SET LOCAL work_mem = '256MB'")
+                        # Uploads of one institution take turns, so that each one's counts are exact.
+                        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [7001, batch.institution_id])
+                    if ReportNumberBatch.objects.filter(pk=batch.pk, status=ReportNumberBatch.Status.DONE).exists():
+                        # A redelivered task whose first run finished meanwhile: keep that run's counts.
+                        rejects.discard()
+                        return ReportNumberBatch.objects.get(pk=batch.pk)
+                    counts = (_store_portable if portable else _store_copy)(cursor, batch, numbers)
+                    rejects_name = rejects.finish()
+                    finished = timezone.now()
+                    ReportNumberBatch.objects.filter(pk=batch.pk).update(
+                        status=ReportNumberBatch.Status.DONE, progress=100, stage="已完成", finished_at=finished,
+                        heartbeat_at=finished, encoding=ingest.ENCODING_LABELS.get(encoding, encoding),
+                        lines=numbers.lines, rejected=rejects.count, rejects_file=rejects_name, **counts,
+                    )
+            finally:
+                cursor.execute(f"DROP TABLE IF EXISTS {_STAGING}")
     except BaseException:
         rejects.discard()
         raise
-    cache.delete(_PROGRESS_KEY.format(batch.pk))
     batch.refresh_from_db()
     return batch
 
@@ -342,65 +346,65 @@ def _counts(valid: int, removed: tuple[int, int], distinct_after: int, inserted:
     }
 
 
-def _store_copy(batch, numbers: _Numbers) -> dict:
-    """PostgreSQL: COPY the accepted numbers into a temporary table, then one set-based insert of the distinct ones."""
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL work_mem = '256MB'")
-        cursor.execute(f"DROP TABLE IF EXISTS {_STAGING}")
-        cursor.execute(f'CREATE TEMPORARY TABLE {_STAGING} (number text COLLATE "C") ON COMMIT DROP')
-        try:
-            cursor.cursor.copy_expert(f"COPY {_STAGING} (number) FROM STDIN", numbers, size=65536)
-        except Exception:
-            if numbers.error is not None:
-                raise numbers.error from None
-            raise
-        _set_progress(batch.pk, 91, "正在写入数据库")
-        removed = _cross_year_duplicates(cursor, batch)
-        cursor.execute(
-            f"""WITH distinct_numbers AS MATERIALIZED (SELECT DISTINCT number FROM {_STAGING}),
-                     inserted AS (
-                         INSERT INTO reports_reportnumber (year, quarter, institution_id, batch_id, number)
-                         SELECT %s, %s, %s, %s, number FROM distinct_numbers ORDER BY number
-                         ON CONFLICT DO NOTHING RETURNING 1)
-                SELECT (SELECT count(*) FROM distinct_numbers), (SELECT count(*) FROM inserted)""",
-            [batch.year, batch.quarter, batch.institution_id, batch.pk],
-        )
-        distinct_after, inserted = cursor.fetchone()
-        cursor.execute(f"DROP TABLE {_STAGING}")
+def _stage_copy(cursor, numbers: _Numbers):
+    """PostgreSQL: COPY the accepted numbers into the staging table, one COPY per segment; yields after each."""
+    while not numbers.exhausted:
+        numbers.pause_at = time.monotonic() + ReportNumberBatch.PROGRESS_INTERVAL
+        with transaction.atomic():
+            try:
+                cursor.cursor.copy_expert(f"COPY {_STAGING} (number) FROM STDIN", numbers, size=65536)
+            except Exception:
+                if numbers.error is not None:
+                    raise numbers.error from None
+                raise
+        yield
+
+
+def _store_copy(cursor, batch, numbers: _Numbers) -> dict:
+    """PostgreSQL: one set-based insert of the distinct staged numbers."""
+    removed = _cross_year_duplicates(cursor, batch)
+    cursor.execute(
+        f"""WITH distinct_numbers AS MATERIALIZED (SELECT DISTINCT number FROM {_STAGING}),
+                 inserted AS (
+                     INSERT INTO reports_reportnumber (year, quarter, institution_id, batch_id, number)
+                     SELECT %s, %s, %s, %s, number FROM distinct_numbers ORDER BY number
+                     ON CONFLICT DO NOTHING RETURNING 1)
+            SELECT (SELECT count(*) FROM distinct_numbers), (SELECT count(*) FROM inserted)""",
+        [batch.year, batch.quarter, batch.institution_id, batch.pk],
+    )
+    distinct_after, inserted = cursor.fetchone()
     return _counts(numbers.valid, removed, distinct_after, inserted)
 
 
 _PORTABLE_CHUNK = 5000
 
 
-def _store_portable(batch, numbers: _Numbers) -> dict:
-    """Any database (the SQLite default): batched inserts into a temporary staging table, then the same set-based
-    insert. Slower than COPY, same result."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {_STAGING}")
-        cursor.execute(f"CREATE TEMPORARY TABLE {_STAGING} (number varchar(64))")
-        try:
-            chunk = []
-            for number in numbers:
-                chunk.append((number,))
-                if len(chunk) >= _PORTABLE_CHUNK:
-                    cursor.executemany(f"INSERT INTO {_STAGING} (number) VALUES (%s)", chunk)
-                    chunk = []
-            if chunk:
+def _stage_portable(cursor, numbers: _Numbers):
+    """Any database (the SQLite default): batched inserts into the staging table, one transaction per segment; yields
+    after each. Slower than COPY, same result."""
+    remaining = iter(numbers)
+    while True:
+        pause_at = time.monotonic() + ReportNumberBatch.PROGRESS_INTERVAL
+        with transaction.atomic():
+            while time.monotonic() < pause_at:
+                chunk = [(number,) for number in itertools.islice(remaining, _PORTABLE_CHUNK)]
+                if not chunk:
+                    return
                 cursor.executemany(f"INSERT INTO {_STAGING} (number) VALUES (%s)", chunk)
-            _set_progress(batch.pk, 91, "正在写入数据库")
-            removed = _cross_year_duplicates(cursor, batch)
-            cursor.execute(f"SELECT count(DISTINCT number) FROM {_STAGING}")
-            distinct_after = cursor.fetchone()[0]
-            cursor.execute(
-                f"INSERT INTO reports_reportnumber (year, quarter, institution_id, batch_id, number) "
-                f"SELECT DISTINCT %s, %s, %s, %s, number FROM {_STAGING} WHERE 1 = 1 ON CONFLICT DO NOTHING",
-                [batch.year, batch.quarter, batch.institution_id, batch.pk],
-            )
-            inserted = cursor.rowcount
-        finally:
-            cursor.execute(f"DROP TABLE IF EXISTS {_STAGING}")
-    return _counts(numbers.valid, removed, distinct_after, inserted)
+        yield
+
+
+def _store_portable(cursor, batch, numbers: _Numbers) -> dict:
+    """Any database: the same set-based insert as _store_copy, in portable SQL."""
+    removed = _cross_year_duplicates(cursor, batch)
+    cursor.execute(f"SELECT count(DISTINCT number) FROM {_STAGING}")
+    distinct_after = cursor.fetchone()[0]
+    cursor.execute(
+        f"INSERT INTO reports_reportnumber (year, quarter, institution_id, batch_id, number) "
+        f"SELECT DISTINCT %s, %s, %s, %s, number FROM {_STAGING} WHERE 1 = 1 ON CONFLICT DO NOTHING",
+        [batch.year, batch.quarter, batch.institution_id, batch.pk],
+    )
+    return _counts(numbers.valid, removed, distinct_after, cursor.rowcount)
 
 
 def ensure_partition(year: int) -> None:
@@ -427,7 +431,7 @@ def open_rejects(batch: ReportNumberBatch, *, actor):
 # --- LIMS tokens --------------------------------------------------------------------------------------------------
 
 def _check_token_owner(actor, institution):
-    if actor.role != Role.FILER or actor.institution_id != institution.pk:
+    if not permissions.can_manage_tokens(actor, institution):
         raise PermissionDenied("只有本机构的填报人可以管理接口令牌。")
 
 
@@ -436,11 +440,11 @@ def create_token(*, actor, institution, name: str, days: int = TOKEN_LIFETIME_DA
     _check_token_owner(actor, institution)
     name = (name or "").strip()
     if not name:
-        raise UploadRefused("请填写令牌用途（例如“LIMS 自动上传”）。")
+        raise TokenRefused("请填写令牌用途（例如“LIMS 自动上传”）。")
     if not 1 <= days <= 3 * 365:
-        raise UploadRefused("有效期应在 1 天到 3 年之间。")
+        raise TokenRefused("有效期应在 1 天到 3 年之间。")
     if ApiToken.objects.filter(institution=institution, revoked_at__isnull=True, expires_at__gt=timezone.now()).count() >= 10:
-        raise UploadRefused("有效令牌已达 10 个，请先吊销不用的令牌。")
+        raise TokenRefused("有效令牌已达 10 个，请先吊销不用的令牌。")
     raw = ApiToken.generate()
     token = ApiToken.objects.create(
         institution=institution, name=name[:100], token_hash=hash_token(raw), hint=raw[-4:], created_by=actor,
@@ -459,26 +463,30 @@ def revoke_token(token: ApiToken, *, actor) -> ApiToken:
     return token
 
 
-class TokenRefused(Exception):
-    """Missing, unknown, expired or revoked token; the message is for the LIMS operator."""
+class TokenRefused(DomainRefusal):
+    """A token that cannot be created, or a missing, unknown, expired or revoked one (401 for the LIMS operator)."""
 
 
 def authenticate_token(raw: str) -> ApiToken:
     raw = (raw or "").strip()
     if not raw:
-        raise TokenRefused("缺少接口令牌：请在请求头中加入 Authorization: Bearer <令牌>。")
+        raise TokenRefused("缺少接口令牌：请在请求头中加入 Authorization: Bearer <令牌>。", status=401)
     token = ApiToken.objects.select_related("institution").filter(token_hash=hash_token(raw)).first()
     if token is None:
-        raise TokenRefused("接口令牌无效，请核对令牌或在本单位信息页重新创建。")
+        raise TokenRefused("接口令牌无效，请核对令牌或在本单位信息页重新创建。", status=401)
     if token.revoked_at is not None:
-        raise TokenRefused(f"接口令牌已于 {timezone.localtime(token.revoked_at):%Y-%m-%d %H:%M} 吊销，请在本单位信息页创建新令牌。")
+        raise TokenRefused(f"接口令牌已于 {timezone.localtime(token.revoked_at):%Y-%m-%d %H:%M} 吊销，请在本单位信息页创建新令牌。", status=401)
     if token.expires_at <= timezone.now():
-        raise TokenRefused(f"接口令牌已于 {timezone.localtime(token.expires_at):%Y-%m-%d %H:%M} 过期，请在本单位信息页创建新令牌。")
+        raise TokenRefused(f"接口令牌已于 {timezone.localtime(token.expires_at):%Y-%m-%d %H:%M} 过期，请在本单位信息页创建新令牌。", status=401)
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
     return token
 
 
 # --- complaints ---------------------------------------------------------------------------------------------------
+
+class ComplaintRefused(DomainRefusal):
+    """A complaint that cannot be filed or handled as asked; the message is for the visitor or the officer."""
+
 
 def find_institution(text: str):
     """The institution whose full name or unified social credit code is exactly `text`, if exactly one."""
@@ -499,9 +507,9 @@ def file_complaint(*, report_number: str, institution_text: str, description: st
     if institution is not None:
         city = institution.city
     if city is None:
-        raise UploadRefused("未在名录中找到该机构：请核对机构全称或统一社会信用代码，或选择机构所在市州。")
+        raise ComplaintRefused("未在名录中找到该机构：请核对机构全称或统一社会信用代码，或选择机构所在市州。")
     if city.level != Region.Level.CITY:
-        raise UploadRefused("请选择机构所在的市州。")
+        raise ComplaintRefused("请选择机构所在的市州。")
     with transaction.atomic():
         complaint = Complaint.objects.create(
             report_number=report_number.strip()[:64], institution=institution,
@@ -518,7 +526,7 @@ def complaint_recipients(complaint: Complaint) -> list[str]:
     from accounts.models import User
 
     return list(
-        User.objects.filter(role=Role.CITY_OFFICER, region=complaint.city_id, is_active=True)
+        User.objects.complaint_handlers(complaint.city_id)
         .exclude(email="").order_by("pk").values_list("email", flat=True)
     )
 
@@ -542,15 +550,15 @@ def send_complaint_notice(complaint_id: int) -> int:
 
 
 def handle_complaint(complaint: Complaint, *, actor, note: str) -> Complaint:
-    if actor.role != Role.CITY_OFFICER or not visible_to(actor, Complaint).filter(pk=complaint.pk).exists():
+    if not permissions.can_handle_complaint(actor, complaint):
         raise PermissionDenied("只有受理市州的市州局人员可以处理该投诉。")
     note = (note or "").strip()
     if not note:
-        raise UploadRefused("请填写处理情况。")
+        raise ComplaintRefused("请填写处理情况。")
     with transaction.atomic():
         complaint = Complaint.objects.select_for_update().get(pk=complaint.pk)
         if complaint.status == Complaint.Status.HANDLED:
-            raise UploadRefused("该投诉已处理。")
+            raise ComplaintRefused("该投诉已处理。")
         complaint.status, complaint.handled_by, complaint.handled_at = Complaint.Status.HANDLED, actor, timezone.now()
         complaint.handling_note = note[:2000]
         complaint.save(update_fields=["status", "handled_by", "handled_at", "handling_note"])
@@ -559,51 +567,32 @@ def handle_complaint(complaint: Complaint, *, actor, note: str) -> Complaint:
 
 # --- reminders ----------------------------------------------------------------------------------------------------
 
+def upload_reminder_letter(institution, quarter: Quarter) -> reminders.Letter:
+    """The e-mail asking `institution` to upload the numbers of `quarter` (not a 催报: no 催报记录 entry)."""
+    return reminders.Letter(
+        subject=f"【质检统计直报】请上传{quarter.label}检验检测报告编号",
+        body=(
+            f"{institution.name}：\n\n系统显示贵单位尚未上传{quarter.label}出具的检验检测报告编号。"
+            f"按规定应于{quarter.due_by:%Y年%m月%d日}前上传，请登录质检统计直报系统（报告编号 → 上传）尽快上传。\n"
+        ),
+    )
+
+
 def remind_missing(institutions, *, actor, quarter: Quarter) -> dict:
-    """Send each institution (with no upload for `quarter`) a reminder e-mail; those without an address are only
-    logged; one reminded today already is skipped. Returns {"sent": [...], "without_email": [...], "already_today": [...]}."""
-    if actor.role not in (Role.CITY_OFFICER, Role.PROVINCIAL_REVIEWER, Role.ADMIN):
+    """Send each institution (with no upload for `quarter`) a reminder e-mail through the one reminder mechanism
+    (review/reminders.py): those without an address are recorded and named; one reminded today already is skipped.
+    Returns {"sent": [...], "without_email": [...], "already_today": [...]}."""
+    if not permissions.can_send_reminders(actor):
         raise PermissionDenied("您无权发送上传提醒。")
     check_quarter(quarter)
     ids = [institution.pk for institution in institutions]
     allowed = set(visible_to(actor, Institution).filter(pk__in=ids).values_list("pk", flat=True))
     if allowed != set(ids):
         raise PermissionDenied("只能提醒本辖区的机构。")
-    sent, without_email, already_today = [], [], []
-    from .tasks import send_upload_reminder
-
-    today = timezone.localdate().isoformat()
-    with transaction.atomic():
-        for institution in institutions:
-            # At most one reminder a day per institution and quarter, whoever presses send (atomic in Redis).
-            if not cache.add(f"reports:upload-reminder:{quarter.code}:{institution.pk}:{today}", actor.pk, 24 * 3600):
-                already_today.append(institution)
-                continue
-            UploadReminder.objects.create(
-                institution=institution, year=quarter.year, quarter=quarter.quarter, sent_by=actor,
-                email=institution.contact_email,
-            )
-            if institution.contact_email:
-                sent.append(institution)
-                transaction.on_commit(
-                    lambda pk=institution.pk: send_upload_reminder.delay(pk, quarter.year, quarter.quarter)
-                )
-            else:
-                without_email.append(institution)
-                log.info("upload reminder for %s (%s): no e-mail address, logged only", institution.pk, quarter.code)
-    return {"sent": sent, "without_email": without_email, "already_today": already_today}
-
-
-def send_upload_reminder(institution_id: int, year: int, quarter: int) -> None:
-    institution = Institution.objects.get(pk=institution_id)
-    if not institution.contact_email:
-        return
-    q = Quarter(year, quarter)
-    send_mail(
-        subject=f"【质检统计直报】请上传{q.label}检验检测报告编号",
-        message=(
-            f"{institution.name}：\n\n系统显示贵单位尚未上传{q.label}出具的检验检测报告编号。"
-            f"按规定应于{q.due_by:%Y年%m月%d日}前上传，请登录质检统计直报系统（报告编号 → 上传）尽快上传。\n"
-        ),
-        from_email=settings.DEFAULT_FROM_EMAIL, recipient_list=[institution.contact_email], fail_silently=False,
+    claimed = reminders.claim(
+        institutions, reason=Reminder.Reason.UPLOAD, key=quarter.code, sent_by=actor,
+        compose=lambda institution: upload_reminder_letter(institution, quarter),
     )
+    for institution in claimed.without_email:
+        log.info("upload reminder for %s (%s): no e-mail address, recorded only", institution.pk, quarter.code)
+    return {"sent": claimed.queued, "without_email": claimed.without_email, "already_today": claimed.already_today}

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import AutoReminder, ChasingRecord, DecisionNotice, FieldComment
+from .models import ChasingRecord, DecisionNotice, FieldComment, Reminder
 
 
 @admin.register(ChasingRecord)
@@ -18,11 +18,18 @@ class FieldCommentAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at"]
 
 
-@admin.register(AutoReminder)
-class AutoReminderAdmin(admin.ModelAdmin):
-    list_display = ["institution", "year", "days_before", "sent_at", "outcome"]
-    list_filter = ["year", "days_before"]
-    raw_id_fields = ["institution"]
+@admin.register(Reminder)
+class ReminderAdmin(admin.ModelAdmin):
+    """Reminders are claimed and sent by review/reminders.py only; the admin reads them."""
+
+    list_display = ["institution", "reason", "key", "day", "status", "email", "sent_by", "sent_at"]
+    list_filter = ["reason", "status", "day"]
+    search_fields = ["institution__name", "email", "key"]
+    raw_id_fields = ["institution", "sent_by"]
+    readonly_fields = [field.name for field in Reminder._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
 
 
 @admin.register(DecisionNotice)

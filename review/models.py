@@ -74,30 +74,67 @@ class FieldComment(models.Model):
         return f"{self.label}：{self.text[:30]}"
 
 
-class AutoReminder(models.Model):
-    """One automatic reminder point (e.g. 7 days before the deadline) for one institution and year. The unique row is
-    what makes the beat task send each point at most once; `sent_at` is set only after the mail server took it."""
+class Reminder(models.Model):
+    """One reminder e-mail to one institution, for one reason: the one mechanism behind 催报 (manual and automatic)
+    and report-number upload reminders (review/reminders.py).
+
+    The row is claimed before anything is sent; the database holds the rules whoever presses send: at most one a day
+    per institution, reason and key (the filing year, the automatic point or the quarter), and each automatic point
+    at most once ever. `status` becomes `sent` only once the mail server accepted the message."""
+
+    class Reason(models.TextChoices):
+        CHASE = "chase", "催报邮件"
+        DEADLINE = "deadline", "截止前自动催报"
+        UPLOAD = "upload", "报告编号上传提醒"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待发送"
+        SENT = "sent", "已发送"
+        FAILED = "failed", "发送失败"
+        NO_ADDRESS = "no_address", "未登记电子邮箱，未发送"
+        NOT_NEEDED = "not_needed", "发送前已提交，未发送"
 
     institution = models.ForeignKey(
-        "institutions.Institution", verbose_name="机构", on_delete=models.CASCADE, related_name="auto_reminders"
+        "institutions.Institution", verbose_name="机构", on_delete=models.CASCADE, related_name="reminders"
     )
-    year = models.ForeignKey("filings.ReportingYear", verbose_name="统计年度", on_delete=models.CASCADE, related_name="+")
-    days_before = models.PositiveSmallIntegerField("截止前天数")
-    created_at = models.DateTimeField("生成时间", auto_now_add=True)
+    reason = models.CharField("事由", max_length=10, choices=Reason.choices)
+    key = models.CharField(
+        "年度或季度", max_length=20,
+        help_text="催报：年度（2025）；自动催报：年度/截止前天数（2025/7）；上传提醒：季度（2025Q1）",
+    )
+    day = models.DateField("日期", default=timezone.localdate)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
+    email = models.EmailField("发送至", blank=True)
+    subject = models.CharField("邮件主题", max_length=200, blank=True)
+    body = models.TextField("邮件正文", blank=True)
+    # Filled for the reminders that belong in the institution's 催报记录: written there once the e-mail is sent.
+    chasing_year = models.PositiveSmallIntegerField("记入催报记录的年度", null=True, blank=True)
+    chasing_note = models.CharField("催报记录说明", max_length=300, blank=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="发送人", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", help_text="系统自动发送时为空",
+    )
+    created_at = models.DateTimeField("生成时间", default=timezone.now)
     sent_at = models.DateTimeField("发送时间", null=True, blank=True)
-    outcome = models.CharField("结果", max_length=200, blank=True)
+    error = models.CharField("发送失败原因", max_length=500, blank=True)
 
     scope_lookups = ScopeLookups(institution="institution", city="institution__city")
 
     class Meta:
-        verbose_name = "自动催报"
-        verbose_name_plural = "自动催报"
+        verbose_name = "提醒邮件"
+        verbose_name_plural = "提醒邮件"
+        ordering = ["-created_at", "-pk"]
         constraints = [
-            models.UniqueConstraint(fields=["institution", "year", "days_before"], name="one_auto_reminder_per_point")
+            models.UniqueConstraint(fields=["institution", "reason", "key", "day"], name="one_reminder_a_day"),
+            models.UniqueConstraint(
+                fields=["institution", "reason", "key"], condition=models.Q(reason="deadline"),
+                name="one_automatic_reminder_per_point",
+            ),
         ]
+        indexes = [models.Index(fields=["reason", "key", "status"], name="review_reminder_reason_idx")]
 
     def __str__(self):
-        return f"{self.institution} {self.year} 截止前{self.days_before}天"
+        return f"{self.institution} {self.get_reason_display()} {self.key} {self.day}"
 
 
 class DecisionNotice(models.Model):

@@ -1,35 +1,34 @@
 """Review decisions (through the filing state machine, with field comments and the filer's e-mail), the chasing log,
-manual and automatic reminder e-mails."""
+and what manual and automatic 催报 e-mails say and whom they go to (sent through review/reminders.py)."""
 import logging
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from accounts.models import Role
+from accounts import permissions
 from accounts.scoping import visible_to
+from config.refusals import DomainRefusal
 from filings import services as filing_services
 from filings import workflow
 from filings.models import Filing, FilingTransition, ReportingYear
 from institutions.models import Institution
 
-from .models import AutoReminder, ChasingRecord, DecisionNotice, FieldComment
+from . import reminders
+from .models import ChasingRecord, DecisionNotice, FieldComment, Reminder
 
 log = logging.getLogger(__name__)
 
-CHASERS = (Role.CITY_OFFICER, Role.PROVINCIAL_REVIEWER, Role.ADMIN)
 
-
-class ReminderRefused(Exception):
-    """A reminder that cannot be sent (e.g. no e-mail address); the message is for the officer."""
+class FieldCommentRefused(DomainRefusal):
+    """A field comment of a return that cannot be recorded (unknown field, empty, too long, chosen twice)."""
 
 
 def _check_chaser(actor, institution):
-    if actor.role not in CHASERS or not visible_to(actor, Institution).filter(pk=institution.pk).exists():
+    if not permissions.can_chase(actor, institution):
         raise PermissionDenied("您无权对该机构催报。")
 
 
@@ -44,48 +43,29 @@ def log_chasing(institution, *, actor, year: int, channel: str, note: str, conta
     return record
 
 
+def filing_reminder_letter(institution, *, year: int, deadline, note: str) -> reminders.Letter:
+    """The 催报 e-mail asking `institution` to file `year` by `deadline`; `note` goes into its 催报记录 once sent."""
+    context = {"institution": institution, "year": year, "deadline": deadline, "site_name": "质检统计直报"}
+    return reminders.Letter(
+        subject=f"【质检统计直报】请于{deadline:%Y年%m月%d日}前完成{year}年度统计填报",
+        body=render_to_string("review/email/reminder.txt", context),
+        chasing_year=year, chasing_note=note,
+    )
+
+
 def request_reminders(institutions, *, actor, year: int, deadline) -> dict:
-    """Queue one reminder e-mail per institution; those without an e-mail address are reported, not sent, and so are
-    those already reminded by hand today (a double click, or the city and the province both pressing send)."""
-    queued, without_email, already_today = [], [], []
-    today = timezone.localdate().isoformat()
+    """Claim and send one 催报 e-mail per institution (review/reminders.py): those without an e-mail address are
+    recorded and named, not mailed, and so are those already reminded by hand today (a double click, or the city and
+    the province both pressing send: the database's constraint decides)."""
     for institution in institutions:
         _check_chaser(actor, institution)
-        if not institution.contact_email:
-            without_email.append(institution)
-            continue
-        # Atomic in the shared cache (Redis): only the first request of the day for an institution gets through.
-        if not cache.add(f"review:manual-reminder:{year}:{institution.pk}:{today}", actor.pk, timeout=24 * 3600):
-            already_today.append(institution)
-            continue
-        queued.append(institution)
-    from .tasks import send_reminder_email
-
-    for institution in queued:
-        transaction.on_commit(
-            lambda pk=institution.pk: send_reminder_email.delay(pk, year, deadline.isoformat(), actor.pk)
-        )
-    return {"queued": queued, "without_email": without_email, "already_today": already_today}
-
-
-def send_reminder(institution_id: int, *, year: int, deadline, actor_id: int | None, automatic_note: str = ""):
-    """Send the e-mail (raises on a mail-server failure, so the task retries) and then log it as chased."""
-    institution = Institution.objects.select_related("city").get(pk=institution_id)
-    if not institution.contact_email:
-        raise ReminderRefused(f"{institution.name} 未登记电子邮箱，无法发送催报邮件。")
-    context = {"institution": institution, "year": year, "deadline": deadline, "site_name": "质检统计直报"}
-    subject = f"【质检统计直报】请于{deadline:%Y年%m月%d日}前完成{year}年度统计填报"
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string("review/email/reminder.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[institution.contact_email],
+    claimed = reminders.claim(
+        institutions, reason=Reminder.Reason.CHASE, key=str(year), sent_by=actor,
+        compose=lambda institution: filing_reminder_letter(
+            institution, year=year, deadline=deadline, note=f"已发送催报邮件至 {institution.contact_email}"
+        ),
     )
-    message.send(fail_silently=False)
-    note = automatic_note or f"已发送催报邮件至 {institution.contact_email}"
-    return ChasingRecord.objects.create(
-        institution=institution, year=year, channel=ChasingRecord.Channel.EMAIL, note=note, recorded_by_id=actor_id,
-    )
+    return {"queued": claimed.queued, "without_email": claimed.without_email, "already_today": claimed.already_today}
 
 
 # --- review decisions --------------------------------------------------------------------------------------------
@@ -128,13 +108,13 @@ def _clean_field_comments(field_comments, choices: dict) -> list[tuple[str, str,
         if not key and not text:
             continue
         if key not in choices:
-            raise workflow.TransitionRefused("字段意见所指的字段不存在，请重新选择。")
+            raise FieldCommentRefused("字段意见所指的字段不存在，请重新选择。")
         if not text:
-            raise workflow.TransitionRefused(f"请填写对“{choices[key]}”的意见，或清除该字段选择。")
+            raise FieldCommentRefused(f"请填写对“{choices[key]}”的意见，或清除该字段选择。")
         if len(text) > 2000:
-            raise workflow.TransitionRefused("每条字段意见不能超过 2000 字。")
+            raise FieldCommentRefused("每条字段意见不能超过 2000 字。")
         if any(key == other for other, _, _ in cleaned):
-            raise workflow.TransitionRefused(f"“{choices[key]}”选择了两次，请合并为一条意见。")
+            raise FieldCommentRefused(f"“{choices[key]}”选择了两次，请合并为一条意见。")
         cleaned.append((key, choices[key], text))
     return cleaned
 
@@ -174,7 +154,7 @@ def quality_return(filing, *, actor, expected_version, comment, due, field_comme
 def _filer_addresses(filing) -> list[str]:
     institution = filing.institution
     addresses = [institution.contact_email] if institution.contact_email else []
-    for email in institution.users.filter(role=Role.FILER, is_active=True).exclude(email="").values_list("email", flat=True):
+    for email in institution.users.filers().exclude(email="").values_list("email", flat=True):
         if email.lower() not in {a.lower() for a in addresses}:
             addresses.append(email)
     return addresses
@@ -245,50 +225,24 @@ def not_submitted(year):
 
 
 def plan_automatic_reminders(today=None) -> list[int]:
-    """Claim one AutoReminder row per not-submitted institution for each year's due point (the unique row makes a
-    second run a no-op) and return the ids of the newly claimed rows to send."""
+    """Claim one reminder per not-submitted institution for each year's due point (review/reminders.py; the database
+    holds each point once ever, so a second run claims nothing) and return the ids of the rows claimed. Those with an
+    address are sent when the claim commits; the send skips an institution that has handed in by then."""
     today = today or timezone.localdate()
     claimed = []
     for year in ReportingYear.objects.all():
         point = due_reminder_point(year, today)
         if point is None:
             continue
-        already = AutoReminder.objects.filter(year=year, days_before=point).values("institution_id")
-        pending = not_submitted(year).exclude(pk__in=already).values_list("pk", flat=True)
-        rows = [AutoReminder(institution_id=pk, year=year, days_before=point) for pk in pending]
-        with transaction.atomic():
-            created = AutoReminder.objects.bulk_create(rows, ignore_conflicts=True)
-        # ignore_conflicts leaves pk unset on PostgreSQL for skipped rows; read back the rows this run claimed.
-        ids = AutoReminder.objects.filter(
-            year=year, days_before=point, institution_id__in=[r.institution_id for r in created], sent_at__isnull=True,
-            outcome="",
-        ).values_list("pk", flat=True)
-        claimed += list(ids)
+        key = f"{year.year}/{point}"
+        already = Reminder.objects.filter(reason=Reminder.Reason.DEADLINE, key=key).values("institution_id")
+        pending = not_submitted(year).exclude(pk__in=already).select_related("city").order_by("pk")
+        deadline = timezone.localtime(year.closes_at).date()
+
+        def compose(institution, year=year.year, point=point, deadline=deadline):
+            note = f"系统自动催报（截止前{point}天），已发送邮件至 {institution.contact_email}"
+            return filing_reminder_letter(institution, year=year, deadline=deadline, note=note)
+
+        result = reminders.claim(pending, reason=Reminder.Reason.DEADLINE, key=key, compose=compose, day=today)
+        claimed += [row.pk for row in result.rows]
     return claimed
-
-
-def send_automatic_reminder(reminder_id: int):
-    """Send one claimed automatic reminder (raises on a mail fault so the task retries); record it only once sent."""
-    with transaction.atomic():
-        reminder = AutoReminder.objects.select_for_update().select_related("year").get(pk=reminder_id)
-        if reminder.sent_at or reminder.outcome:
-            return reminder
-        institution = Institution.objects.select_related("city").get(pk=reminder.institution_id)
-        if not institution.contact_email:
-            reminder.outcome = "未登记电子邮箱，未发送"
-            reminder.save(update_fields=["outcome"])
-            log.warning("automatic reminder not sent: %s has no e-mail address", institution.name)
-            return reminder
-        if Filing.objects.filter(institution=institution, year=reminder.year).exclude(status=Filing.Status.DRAFT).exists():
-            reminder.outcome = "发送前已提交，未发送"
-            reminder.save(update_fields=["outcome"])
-            return reminder
-        deadline = timezone.localtime(reminder.year.closes_at).date()
-        send_reminder(
-            institution.pk, year=reminder.year.year, deadline=deadline, actor_id=None,
-            automatic_note=f"系统自动催报（截止前{reminder.days_before}天），已发送邮件至 {institution.contact_email}",
-        )
-        reminder.sent_at = timezone.now()
-        reminder.outcome = "已发送"
-        reminder.save(update_fields=["sent_at", "outcome"])
-    return reminder

@@ -1,10 +1,11 @@
 import logging
 import smtplib
-from datetime import date
 
 from celery import shared_task
 
-from . import services
+from config.jobs import MailTask
+
+from . import reminders, services
 
 log = logging.getLogger(__name__)
 
@@ -12,21 +13,23 @@ log = logging.getLogger(__name__)
 MAIL_FAULTS = (smtplib.SMTPException, ConnectionError, TimeoutError, OSError)
 
 
-@shared_task(bind=True, name="review.send_reminder_email", acks_late=True, max_retries=5)
-def send_reminder_email(self, institution_id: int, year: int, deadline: str, actor_id: int | None):
+@shared_task(bind=True, base=MailTask, name="review.send_reminder")
+def send_reminder(self, reminder_id: int):
+    """Send one claimed reminder (review/reminders.py: 催报 by hand or automatic, upload reminders). A transient mail
+    fault escapes to be retried by Celery (MailTask); a permanent one, the last retry, or any fault when run
+    in-process (no broker) marks the reminder failed instead."""
+    last_attempt = self.request.is_eager or self.request.retries >= self.max_retries
     try:
-        services.send_reminder(institution_id, year=year, deadline=date.fromisoformat(deadline), actor_id=actor_id)
-    except services.ReminderRefused as refusal:
-        log.warning("reminder not sent: %s", refusal)
-    except MAIL_FAULTS as exc:
+        reminders.send(reminder_id, last_attempt=last_attempt)
+    except reminders.MAIL_FAULTS as exc:
         log.warning(
-            "reminder to institution %s failed (%s: %s); retry %s of %s",
-            institution_id, exc.__class__.__name__, exc, self.request.retries + 1, self.max_retries,
+            "reminder %s failed (%s: %s); retry %s of %s",
+            reminder_id, exc.__class__.__name__, exc, self.request.retries + 1, self.max_retries,
         )
-        raise self.retry(exc=exc, countdown=60 * 2**self.request.retries)
+        raise
 
 
-@shared_task(bind=True, name="review.send_decision_email", acks_late=True, max_retries=5)
+@shared_task(bind=True, base=MailTask, name="review.send_decision_email")
 def send_decision_email(self, transition_id: int):
     """Tell the filer of a review decision (approve, return, quality return); sent once per decision."""
     try:
@@ -36,27 +39,13 @@ def send_decision_email(self, transition_id: int):
             "decision e-mail for transition %s failed (%s: %s); retry %s of %s",
             transition_id, exc.__class__.__name__, exc, self.request.retries + 1, self.max_retries,
         )
-        raise self.retry(exc=exc, countdown=60 * 2**self.request.retries)
-
-
-@shared_task(bind=True, name="review.send_automatic_reminder", acks_late=True, max_retries=5)
-def send_automatic_reminder(self, reminder_id: int):
-    try:
-        services.send_automatic_reminder(reminder_id)
-    except MAIL_FAULTS as exc:
-        log.warning(
-            "automatic reminder %s failed (%s: %s); retry %s of %s",
-            reminder_id, exc.__class__.__name__, exc, self.request.retries + 1, self.max_retries,
-        )
-        raise self.retry(exc=exc, countdown=60 * 2**self.request.retries)
+        raise  # retried by Celery (MailTask: autoretry_for, retry_backoff)
 
 
 @shared_task(name="review.send_deadline_reminders")
 def send_deadline_reminders():
     """Daily (beat): remind every institution not yet submitted at 30, 7 and 1 days before the deadline, each point
     at most once (a unique row per institution, year and point)."""
-    claimed = services.plan_automatic_reminders()
-    for reminder_id in claimed:
-        send_automatic_reminder.delay(reminder_id)
+    claimed = services.plan_automatic_reminders()  # each claimed reminder is sent on commit
     log.info("automatic reminders queued: %s", len(claimed))
     return len(claimed)

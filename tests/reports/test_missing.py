@@ -3,9 +3,10 @@ from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
-from reports.models import UploadReminder
 from reports.quarters import recent_quarters
+from review.models import Reminder
 from tests import factories
 
 PREVIOUS = recent_quarters(1)[0]
@@ -41,9 +42,11 @@ def test_officer_reminds_selected_institutions(client, two_provinces, on_commit_
     assert "已向 1 家机构发送" in text and "1 家未登记电子邮箱" in text
     assert [m.to for m in mail.outbox] == [["a@example.cn"]] and PREVIOUS.label in mail.outbox[0].subject
     # Zhuzhou is outside the officer's city: silently not among the targets.
-    assert set(UploadReminder.objects.values_list("institution__name", flat=True)) == {"长沙甲检测有限公司", "长沙乙检测有限公司"}
+    uploads = Reminder.objects.filter(reason=Reminder.Reason.UPLOAD, key=PREVIOUS.code)
+    assert set(uploads.values_list("institution__name", flat=True)) == {"长沙甲检测有限公司", "长沙乙检测有限公司"}
     assert "已提醒" not in text  # the page shows the time of the last reminder instead
-    assert UploadReminder.objects.first().sent_at.strftime("%Y-%m-%d") in missing_page(client).content.decode()
+    sent_at = timezone.localtime(uploads.get(status=Reminder.Status.SENT).sent_at)  # the page shows local time
+    assert sent_at.strftime("%Y-%m-%d") in missing_page(client).content.decode()
 
 
 def test_missing_page_issues_a_fixed_number_of_queries(client, two_provinces):
@@ -82,4 +85,4 @@ def test_an_institution_gets_one_upload_reminder_a_day_whoever_presses_send(clie
         response = client.post(reverse("reports:remind"), {"quarter": PREVIOUS.code, "institution": [inst.pk]},
                                follow=True)
     assert "1 家今天已提醒过，未重复发送" in response.content.decode()
-    assert len(mail.outbox) == 1 and UploadReminder.objects.count() == 1
+    assert len(mail.outbox) == 1 and Reminder.objects.filter(reason=Reminder.Reason.UPLOAD).count() == 1

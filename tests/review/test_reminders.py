@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from filings import services as filing_services
 from filings.models import ReportingYear
-from review import services, tasks
-from review.models import AutoReminder, ChasingRecord, DecisionNotice
+from review import reminders, services, tasks
+from review.models import ChasingRecord, DecisionNotice, Reminder
 from tests import factories
 
 from .conftest import due, filer_of
@@ -64,11 +64,12 @@ def test_reminder_with_nothing_selected_says_so(year, client):
 def test_mail_server_down_retries_logs_and_records_nothing(year, monkeypatch, caplog):
     institution = factories.InstitutionFactory(contact_email="lab@example.cn")
     officer = factories.CityOfficerFactory()
+    services.request_reminders([institution], actor=officer, year=year.year, deadline=datetime.date(2026, 4, 30))
     mail_down(monkeypatch)
     retried = []
-    monkeypatch.setattr(tasks.send_reminder_email, "retry", lambda exc, countdown: retried.append(countdown) or exc)
+    monkeypatch.setattr(tasks.send_reminder, "retry", lambda exc, countdown: retried.append(countdown) or exc)
     with pytest.raises(smtplib.SMTPServerDisconnected):
-        tasks.send_reminder_email.run(institution.pk, year.year, "2026-04-30", officer.pk)
+        tasks.send_reminder.run(Reminder.objects.get().pk)
     assert retried == [60]
     assert "failed (SMTPServerDisconnected" in caplog.text and "retry 1 of 5" in caplog.text
     assert not ChasingRecord.objects.exists()
@@ -150,8 +151,9 @@ def test_beat_reminds_every_not_submitted_institution_once_per_point(year, submi
     assert tasks.send_deadline_reminders.run() == 3
     assert sorted(m.to[0] for m in mail.outbox) == ["d@example.cn", "n@example.cn"]
     assert "请于" in mail.outbox[0].subject
-    assert AutoReminder.objects.filter(days_before=7, sent_at__isnull=False).count() == 2
-    assert AutoReminder.objects.get(institution__name="无邮箱").outcome == "未登记电子邮箱，未发送"
+    automatic = Reminder.objects.filter(reason=Reminder.Reason.DEADLINE)
+    assert automatic.filter(key=f"{year.year}/7", sent_at__isnull=False).count() == 2
+    assert automatic.get(institution__name="无邮箱").get_status_display() == "未登记电子邮箱，未发送"
     notes = list(ChasingRecord.objects.values_list("note", flat=True))
     assert len(notes) == 2 and all("系统自动催报（截止前7天）" in note for note in notes)
 
@@ -165,7 +167,7 @@ def test_beat_reminds_every_not_submitted_institution_once_per_point(year, submi
     draft.institution.refresh_from_db()
     assert tasks.send_deadline_reminders.run() == 3
     assert len(mail.outbox) == 4
-    assert AutoReminder.objects.count() == 6
+    assert automatic.count() == 6
 
 
 def test_automatic_reminder_with_mail_server_down_is_retried_and_sent_only_once_later(year, monkeypatch):
@@ -176,11 +178,11 @@ def test_automatic_reminder_with_mail_server_down_is_retried_and_sent_only_once_
     with monkeypatch.context() as patch:
         mail_down(patch)
         with pytest.raises(smtplib.SMTPServerDisconnected):
-            services.send_automatic_reminder(claimed[0])
-    reminder = AutoReminder.objects.get()
+            reminders.send(claimed[0])
+    reminder = Reminder.objects.get()
     assert reminder.sent_at is None and not ChasingRecord.objects.exists()
-    services.send_automatic_reminder(claimed[0])  # the retry
-    services.send_automatic_reminder(claimed[0])  # a duplicate delivery of the task
+    reminders.send(claimed[0])  # the retry
+    reminders.send(claimed[0])  # a duplicate delivery of the task
     assert len(mail.outbox) == 1 and ChasingRecord.objects.count() == 1
     assert services.plan_automatic_reminders() == []
 
