@@ -2,15 +2,17 @@
 exports), and the one rule for when a job counts as stuck.
 
 A transient fault (the database connection lost or refused, a locked SQLite database, a network or disk hiccup) is
-retried by Celery with back-off when a worker runs the task; any other error — and a transient one after the last
+retried by Celery's own `autoretry_for` / `retry_backoff` (JobTask) when a worker runs the task; any other error — and a transient one after the last
 retry — marks the job failed at once with a Chinese message its owner sees, next to a 重试 button, so that no job is
 left hanging as running. A task run in-process (no broker: the embedded default) never raises Celery's `Retry` into
 the web request that sent it: a transient fault fails the job there too, to be retried by hand.
 """
 import errno
 import logging
+import smtplib
 from datetime import timedelta
 
+from celery import Task
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
@@ -71,8 +73,36 @@ def is_stale(active: bool, *signs_of_life) -> bool:
     return bool(active and last and timezone.now() - last > STALE_AFTER)
 
 
+class JobTask(Task):
+    """The base of every job's task (`@shared_task(bind=True, base=JobTask)`): the retry policy is Celery's own.
+    `run_job_step` lets only a transient fault escape, and only when a worker runs the task; Celery's autoretry then
+    queues it again after 5, 10, 20 s. In-process nothing escapes, so Celery's Retry never reaches a request."""
+
+    autoretry_for = (Exception,)
+    retry_backoff = 5
+    retry_backoff_max = 600
+    retry_jitter = False
+    max_retries = 3
+    acks_late = True
+
+
+# A mail server that is down or refuses for a while: try again later rather than lose the e-mail.
+MAIL_FAULTS = (smtplib.SMTPException, ConnectionError, TimeoutError, OSError)
+
+
+class MailTask(Task):
+    """The base of every e-mail task: a mail fault is retried by Celery after 1, 2, 4, 8, 16 minutes."""
+
+    autoretry_for = MAIL_FAULTS
+    retry_backoff = 60
+    retry_backoff_max = 60 * 2**5
+    retry_jitter = False
+    max_retries = 5
+    acks_late = True
+
+
 def run_job_step(task, step, job_id: int, *, mark_failed, failure: str, advice: str = "", release=None) -> None:
-    """Run `step(job_id)` for the bound Celery `task`; `failure` starts the message (e.g. "生成失败").
+    """Run `step(job_id)` for the bound Celery `task` (a JobTask); `failure` starts the message (e.g. "生成失败").
 
     `release(job_id)`, if given, is called before a transient fault is retried, so that the retried run may take the
     job up again (a step that refuses a job another run holds needs it)."""
@@ -95,4 +125,4 @@ def run_job_step(task, step, job_id: int, *, mark_failed, failure: str, advice: 
         log.warning("%s %s: %s; retrying", task.name, job_id, exc)
         if release is not None:
             release(job_id)
-        raise task.retry(exc=exc, countdown=5 * 2**task.request.retries)
+        raise  # retried by the task's autoretry_for / retry_backoff (JobTask)

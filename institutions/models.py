@@ -9,7 +9,7 @@ from stdnum.cn import uscc
 from stdnum.exceptions import InvalidChecksum, ValidationError as StdnumError
 
 from accounts.scoping import ScopeLookups
-from config import jobs
+from jobs.models import BackgroundJob
 
 
 class Region(models.Model):
@@ -430,10 +430,8 @@ class NationalCentre(models.Model):
         return self.name
 
 
-class ImportJob(models.Model):
+class ImportJob(BackgroundJob):
     """An upload of the institution register: validated row by row into a preview, then imported all-or-nothing."""
-
-    STALE_AFTER = jobs.STALE_AFTER
 
     class Status(models.TextChoices):
         PENDING = "pending", "等待校验"
@@ -443,6 +441,9 @@ class ImportJob(models.Model):
         IMPORTING = "importing", "正在导入"
         DONE = "done", "已导入"
         FAILED = "failed", "失败"
+
+    # Queued (to be checked or written) or running; a checked file that waits for its owner's confirmation is not.
+    ACTIVE = (Status.PENDING, Status.VALIDATING, Status.IMPORTING)
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="发起人", on_delete=models.CASCADE, related_name="registry_imports"
@@ -455,15 +456,11 @@ class ImportJob(models.Model):
     file = models.FileField("文件", upload_to="imports/")
     original_name = models.CharField("原文件名", max_length=200)
     status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.PENDING)
-    progress = models.PositiveSmallIntegerField("进度（%）", default=0)
-    stage = models.CharField("当前步骤", max_length=100, blank=True)
     total_rows = models.PositiveIntegerField("数据行数", default=0)
     error_count = models.PositiveIntegerField("错误数", default=0)
     errors = models.JSONField("错误明细", default=list, blank=True)
     summary = models.JSONField("导入概要", default=dict, blank=True)
     error = models.TextField("失败原因", blank=True)
-    heartbeat_at = models.DateTimeField("最近进展", null=True, blank=True)
-    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
 
     scope_lookups = ScopeLookups(owner="created_by")
 
@@ -474,19 +471,6 @@ class ImportJob(models.Model):
 
     def __str__(self):
         return f"{self.original_name}（{self.get_status_display()}）"
-
-    @property
-    def is_busy(self):
-        return self.status in (self.Status.PENDING, self.Status.VALIDATING, self.Status.IMPORTING)
-
-    @property
-    def is_stale(self):
-        # Queued (waiting to be checked or written) or running, with no sign of life for STALE_AFTER.
-        return jobs.is_stale(self.is_busy, self.heartbeat_at, self.created_at)
-
-    @property
-    def can_retry(self):
-        return self.status == self.Status.FAILED or self.is_stale
 
 
 class IdentityChangeRequest(models.Model):

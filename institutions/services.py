@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import OperationalError, transaction
+from django.db.models import F
 from django.http import Http404
 from django.utils import timezone
 
@@ -237,22 +238,6 @@ def retry_import(job, *, actor):
     return job
 
 
-def _progress_reporter(job_id, low, high):
-    import time
-
-
-    last = [0.0]
-
-    def report(fraction, stage):
-        if time.monotonic() - last[0] < 0.5:
-            return
-        last[0] = time.monotonic()
-        percent = max(1, min(high, int(low + fraction * (high - low))))
-        ImportJob.objects.filter(pk=job_id).update(progress=percent, stage=stage[:100], heartbeat_at=timezone.now())
-
-    return report
-
-
 def _check(job, progress):
     from .imports import check_file
 
@@ -279,10 +264,12 @@ def run_validation(job_id: int) -> None:
     if not can_import(job.created_by):
         mark_import_failed(job_id, "发起人已无权导入机构名录。")
         return
+    now = timezone.now()
     ImportJob.objects.filter(pk=job_id).update(
-        status=ImportJob.Status.VALIDATING, progress=1, stage="正在读取文件", heartbeat_at=timezone.now()
+        status=ImportJob.Status.VALIDATING, progress=1, stage="正在读取文件", started_at=now, heartbeat_at=now,
+        attempts=F("attempts") + 1,
     )
-    outcome = _check(job, _progress_reporter(job_id, 1, 95))
+    outcome = _check(job, ImportJob.progress_reporter(job_id, 1, 95))
     _store_outcome(job_id, outcome, ImportJob.Status.INVALID if outcome.errors else ImportJob.Status.READY)
 
 
@@ -296,7 +283,7 @@ def run_import(job_id: int) -> None:
     if not can_import(job.created_by):
         mark_import_failed(job_id, "发起人已无权导入机构名录。")
         return
-    outcome = _check(job, _progress_reporter(job_id, 1, 30))
+    outcome = _check(job, ImportJob.progress_reporter(job_id, 1, 30))
     if outcome.errors:
         _store_outcome(job_id, outcome, ImportJob.Status.INVALID)
         return
@@ -304,7 +291,7 @@ def run_import(job_id: int) -> None:
         locked = ImportJob.objects.select_for_update().get(pk=job_id)
         if locked.status != ImportJob.Status.IMPORTING:
             return
-        counts = apply_rows(outcome.rows, actor=job.created_by, progress=_progress_reporter(job_id, 30, 99))
+        counts = apply_rows(outcome.rows, actor=job.created_by, progress=ImportJob.progress_reporter(job_id, 30, 99))
         finished = timezone.now()
         ImportJob.objects.filter(pk=job_id).update(
             status=ImportJob.Status.DONE, progress=100, stage="已完成", summary={**outcome.summary, **counts},
@@ -315,9 +302,7 @@ def run_import(job_id: int) -> None:
 
 def mark_import_failed(job_id: int, message: str) -> None:
 
-    ImportJob.objects.filter(pk=job_id).exclude(status=ImportJob.Status.DONE).update(
-        status=ImportJob.Status.FAILED, error=message[:2000], stage="失败", finished_at=timezone.now()
-    )
+    ImportJob.mark_failed(job_id, message)
 
 
 IMPORT_FILE_RETENTION = timedelta(days=30)

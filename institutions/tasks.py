@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from config.jobs import run_job_step
+from config.jobs import JobTask, run_job_step
 
 from . import services
 
@@ -9,12 +9,12 @@ def _run(task, step, job_id):
     run_job_step(task, step, job_id, mark_failed=services.mark_import_failed, failure="处理失败")
 
 
-@shared_task(bind=True, name="institutions.validate_import", acks_late=True, max_retries=3)
+@shared_task(bind=True, base=JobTask, name="institutions.validate_import")
 def validate_import(self, job_id: int):
     _run(self, services.run_validation, job_id)
 
 
-@shared_task(bind=True, name="institutions.run_import", acks_late=True, max_retries=3)
+@shared_task(bind=True, base=JobTask, name="institutions.run_import")
 def run_import(self, job_id: int):
     _run(self, services.run_import, job_id)
 

@@ -70,8 +70,7 @@ def _batch_for(request, pk):
 
 def batch_detail(request, pk):
     batch = _batch_for(request, pk)
-    progress, stage = services.live_progress(batch)
-    return render(request, "reports/batch_detail.html", {"batch": batch, "progress": progress, "stage": stage})
+    return render(request, "reports/batch_detail.html", {"batch": batch, "progress": batch.progress, "stage": batch.stage})
 
 
 @require_POST
@@ -87,14 +86,13 @@ def batch_retry(request, pk):
 
 
 def _batch_json(batch):
-    progress, stage = services.live_progress(batch)
     return {
         "id": batch.pk,
         "quarter": batch.quarter_obj.code,
         "status": batch.status,
         "status_label": batch.get_status_display(),
-        "progress": progress,
-        "stage": stage,
+        "progress": batch.progress,
+        "stage": batch.stage,
         "error": batch.error,
         "stale": batch.is_stale,
         "is_late": batch.is_late,

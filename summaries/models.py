@@ -1,16 +1,12 @@
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 
 from accounts.scoping import ScopeLookups
-from config import jobs
+from jobs.models import BackgroundJob
 
 
-class ExportJob(models.Model):
+class ExportJob(BackgroundJob):
     """A workbook a user asked for: built by a Celery task, downloadable by that user until it expires."""
-
-    # A job queued and never started, or running with no progress, for this long is taken as lost: it may be retried.
-    STALE_AFTER = jobs.STALE_AFTER
 
     class Status(models.TextChoices):
         PENDING = "pending", "排队中"
@@ -28,17 +24,9 @@ class ExportJob(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="发起人", on_delete=models.CASCADE, related_name="export_jobs"
     )
-    created_at = models.DateTimeField("发起时间", default=timezone.now)
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
-    progress = models.PositiveSmallIntegerField("进度（%）", default=0)
-    stage = models.CharField("当前步骤", max_length=100, blank=True)
-    attempts = models.PositiveSmallIntegerField("尝试次数", default=0)
-    started_at = models.DateTimeField("开始时间", null=True, blank=True)
-    heartbeat_at = models.DateTimeField("最近进展", null=True, blank=True)
-    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
     expires_at = models.DateTimeField("保留至", null=True, blank=True)
     file = models.FileField("文件", upload_to="exports/", blank=True)
-    error = models.TextField("错误信息", blank=True)
 
     scope_lookups = ScopeLookups(owner="created_by")
 
@@ -51,12 +39,3 @@ class ExportJob(models.Model):
     def __str__(self):
         return self.title
 
-    @property
-    def is_stale(self):
-        # A retry sets heartbeat_at when it queues the job again, so a retried job is not stale at once.
-        active = self.status in (self.Status.PENDING, self.Status.RUNNING)
-        return jobs.is_stale(active, self.heartbeat_at, self.started_at, self.created_at)
-
-    @property
-    def is_finished(self):
-        return self.status in (self.Status.DONE, self.Status.FAILED, self.Status.EXPIRED)

@@ -1,7 +1,6 @@
 """Starting, running, retrying and expiring exports. The task in tasks.py only calls run_export."""
 import logging
 import os
-import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -20,9 +19,6 @@ from .scopes import can_export
 from .xlsx import new_workbook
 
 log = logging.getLogger(__name__)
-
-# Progress is written to the job row at most this often (seconds), so that a fast build does not flood the database.
-PROGRESS_INTERVAL = 0.5
 
 class ExportRefused(Exception):
     """A request to start, retry or download an export that is not allowed; the message is for the user."""
@@ -101,19 +97,11 @@ def run_export(job_id: int) -> None:
 
     directory = export_directory()
     temporary = directory / f".{job.pk}-{uuid.uuid4().hex}.xlsx.part"
-    last_update = [0.0]
-
-    def progress(fraction: float, stage: str):
-        if time.monotonic() - last_update[0] < PROGRESS_INTERVAL:
-            return
-        last_update[0] = time.monotonic()
-        percent = max(1, min(95, int(fraction * 95)))
-        ExportJob.objects.filter(pk=job_id).update(progress=percent, stage=stage[:100], heartbeat_at=timezone.now())
-
+    progress = ExportJob.progress_reporter(job_id, 1, 95)
     workbook = new_workbook(temporary)
     try:
         get_kind(job.kind).build(job, workbook, progress)
-        ExportJob.objects.filter(pk=job_id).update(progress=97, stage="正在保存文件", heartbeat_at=timezone.now())
+        ExportJob.mark_progress(job_id, 97, "正在保存文件")
         workbook.save()
         final_name = f"exports/{job.pk}-{job.kind}-{uuid.uuid4().hex[:8]}.xlsx"
         os.replace(temporary, Path(settings.MEDIA_ROOT) / final_name)
@@ -139,9 +127,7 @@ def release_for_retry(job_id: int) -> None:
 
 
 def mark_failed(job_id: int, message: str) -> None:
-    ExportJob.objects.filter(pk=job_id).exclude(status=ExportJob.Status.DONE).update(
-        status=ExportJob.Status.FAILED, error=message[:2000], stage="失败", finished_at=timezone.now()
-    )
+    ExportJob.mark_failed(job_id, message)
 
 
 def purge_expired_exports(now=None) -> int:

@@ -1,11 +1,11 @@
 from celery import shared_task
 
-from config.jobs import run_job_step
+from config.jobs import JobTask, run_job_step
 
 from . import services
 
 
-@shared_task(bind=True, name="summaries.build_export", acks_late=True, max_retries=3)
+@shared_task(bind=True, base=JobTask, name="summaries.build_export")
 def build_export(self, job_id: int):
     run_job_step(self, services.run_export, job_id, mark_failed=services.mark_failed, failure="生成失败",
                  release=services.release_for_retry)

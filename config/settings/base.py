@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "accounts.axes_app.LoginProtectionConfig",  # django-axes, named in Chinese
     "simple_history",
     "accounts",
+    "jobs",  # the abstract background job (no tables)
     "institutions",
     "reports",
     "filings",

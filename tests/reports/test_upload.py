@@ -5,7 +5,6 @@ from pathlib import Path
 import pytest
 from celery.exceptions import Retry
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
@@ -103,9 +102,9 @@ def test_task_moves_the_batch_from_pending_through_running_to_done(filer, client
     status_url = reverse("reports:batch_status", args=[batch.pk])
     assert client.get(status_url).json()["status"] == "pending"
 
-    # While the ingest transaction runs, its progress is read from the cache.
+    # While the lines are checked and staged, the progress is written to the batch's row between segments.
     ReportNumberBatch.objects.filter(pk=batch.pk).update(status="running", started_at=timezone.now())
-    services._set_progress(batch.pk, 42, "正在检查并写入编号")
+    ReportNumberBatch.mark_progress(batch.pk, 42, "正在检查并写入编号")
     data = client.get(status_url).json()
     assert (data["status"], data["progress"], data["stage"]) == ("running", 42, "正在检查并写入编号")
 
@@ -113,7 +112,7 @@ def test_task_moves_the_batch_from_pending_through_running_to_done(filer, client
     tasks.ingest_report_numbers.delay(batch.pk)
     data = client.get(status_url).json()
     assert (data["status"], data["progress"], data["accepted"]) == ("done", 100, 2)
-    assert cache.get(services._PROGRESS_KEY.format(batch.pk)) is None
+    assert ReportNumberBatch.objects.values_list("progress", "stage").get(pk=batch.pk) == (100, "已完成")
 
     tasks.ingest_report_numbers.delay(batch.pk)  # redelivered: nothing changes
     assert ReportNumber.objects.count() == 2

@@ -229,7 +229,7 @@ def test_summary_queries_do_not_grow_with_the_number_of_institutions(population,
 def test_progress_advances_sheet_by_sheet_and_chunk_by_chunk(population, monkeypatch):
     from summaries import builders, registry
 
-    monkeypatch.setattr(services, "PROGRESS_INTERVAL", 0)
+    monkeypatch.setattr(ExportJob, "PROGRESS_INTERVAL", 0)
     monkeypatch.setattr(builders, "CHUNK", 2)
     kind = registry.get_kind("summary")
     seen = []
