@@ -1,9 +1,12 @@
+import contextlib
+import io
 import os
 import subprocess
 import sys
 import time
 import uuid
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.core.cache import cache
@@ -17,7 +20,6 @@ ROOT = Path(__file__).resolve().parent.parent
 def _clean_cache():
     """The cache is the real Redis: start each test with nothing left by another (rate limits, lockouts)."""
     cache.clear()
-    yield
 
 
 @pytest.fixture
@@ -62,6 +64,65 @@ def two_provinces(db):
         "hubei_reviewer": factories.ProvincialReviewerFactory(region=factories.region("420000")),
     }
     return {"institutions": inst, "users": users}
+
+
+DEMO_INSTITUTIONS, DEMO_SEED = 300, 11
+
+
+class _SharedDemo:
+    """seed_demo's data for every test that asks for `demo_data`, seeded once per run inside a transaction that is
+    rolled back right after the last of those tests (pytest_collection_modifyitems runs them one after another)."""
+
+    stack = None
+
+    def open(self, django_db_blocker):
+        from django.core.management import call_command
+        from django.db import transaction
+
+        self.stack = contextlib.ExitStack()
+        self.stack.enter_context(django_db_blocker.unblock())
+        self.stack.enter_context(transaction.atomic())
+        call_command("seed_demo", institutions=DEMO_INSTITUTIONS, seed=DEMO_SEED, stdout=io.StringIO())
+
+    def close(self):
+        from django.db import transaction
+
+        if self.stack is not None:
+            transaction.set_rollback(True)
+            self.stack.close()
+            self.stack = None
+
+
+_shared_demo = _SharedDemo()
+
+
+@pytest.fixture(scope="session")
+def demo_data(django_db_setup, django_db_blocker):
+    """seed_demo(institutions=DEMO_INSTITUTIONS, seed=DEMO_SEED), shared: read it; whatever a test writes is rolled back
+    with the test as usual. Seeding takes 15 s, so the demo-data tests of every app share this one copy."""
+    _shared_demo.open(django_db_blocker)
+    yield SimpleNamespace(institutions=DEMO_INSTITUTIONS, seed=DEMO_SEED)
+    _shared_demo.close()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """Run the tests that use `demo_data` one after another, where the first of them stood (after pytest-django's own
+    ordering), so that no other test runs while the shared demo data is in the database."""
+    shared = [item for item in items if "demo_data" in getattr(item, "fixturenames", ())]
+    if shared:
+        first = items.index(shared[0])
+        rest = [item for item in items if item not in shared]
+        items[:] = rest[:first] + shared + rest[first:]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    try:
+        return (yield)
+    finally:
+        if nextitem is None or "demo_data" not in getattr(nextitem, "fixturenames", ()):
+            _shared_demo.close()  # the last test that shares it has run: roll the demo data back now
 
 
 def _die_with_parent():
@@ -134,7 +195,8 @@ EMBEDDED_TESTS = ROOT / "tests" / "embedded"
 
 def pytest_ignore_collect(collection_path, config):
     """tests/embedded runs only under the embedded default's settings (SQLite, tasks in-process), and nothing else
-    does: `scripts/test.sh` runs the PostgreSQL suite, then `pytest --ds=config.settings.test_embedded tests/embedded`."""
+    does: `scripts/test.sh` runs the PostgreSQL suite, then
+    `pytest --ds=config.settings.test_embedded tests/embedded`."""
     from django.conf import settings
 
     embedded_run = settings.SETTINGS_MODULE == EMBEDDED_SETTINGS

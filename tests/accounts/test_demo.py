@@ -30,11 +30,10 @@ def test_seed_demo_is_deterministic_for_a_seed():
 
 
 @pytest.mark.django_db
-def test_seed_demo_makes_valid_hunan_institutions_over_all_cities():
-    call_command("seed_demo", institutions=400, seed=1)
+def test_seed_demo_makes_valid_hunan_institutions_over_all_cities(demo_data):
     institutions = list(Institution.objects.select_related("city__parent"))
-    assert len(institutions) == 400
-    assert len({i.credit_code for i in institutions}) == 400
+    assert len(institutions) == demo_data.institutions
+    assert len({i.credit_code for i in institutions}) == demo_data.institutions
     assert all(uscc.is_valid(i.credit_code) for i in institutions)
     assert {i.city.parent.code for i in institutions} == {"430000"}
     assert len({i.city.code for i in institutions}) == 14
@@ -43,8 +42,7 @@ def test_seed_demo_makes_valid_hunan_institutions_over_all_cities():
 
 
 @pytest.mark.django_db
-def test_seed_demo_creates_the_documented_accounts(client):
-    call_command("seed_demo", institutions=30, seed=3)
+def test_seed_demo_creates_the_documented_accounts(demo_data):
     roles = dict(User.objects.values_list("username", "role"))
     assert roles == {username: role for username, role, _, _ in DEMO_ACCOUNTS}
     filer = User.objects.get(username="filer")

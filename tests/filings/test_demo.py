@@ -1,8 +1,6 @@
 """seed_demo's filings: years 2022 and 2023, a realistic mix of 2023 states, figures that pass every check, and the
 history and snapshots the state machine would have written."""
 import pytest
-from django.core.management import call_command
-from django.db import transaction
 from django.utils import timezone
 
 from filings.checks import check_statistics
@@ -13,13 +11,10 @@ S = Filing.Status
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(scope="module")
-def seeded(django_db_setup, django_db_blocker):
-    """Seeded once for the module, inside a transaction rolled back at its end."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        call_command("seed_demo", institutions=300, seed=11)
-        yield
-        transaction.set_rollback(True)
+@pytest.fixture
+def seeded(demo_data):
+    """seed_demo's 300 institutions (seed 11), seeded once for every demo-data test (tests/conftest.py)."""
+    return demo_data
 
 
 def test_demo_has_a_closed_2022_and_an_open_2023(seeded):
@@ -32,7 +27,7 @@ def test_demo_has_a_closed_2022_and_an_open_2023(seeded):
 def test_demo_2023_holds_every_state_and_institutions_not_started(seeded):
     filings = Filing.objects.filter(year__year=2023)
     assert set(filings.values_list("status", flat=True)) == set(S.values)
-    assert 0 < filings.count() < 300
+    assert 0 < filings.count() < seeded.institutions
 
 
 def test_demo_figures_pass_every_check_and_jumps_are_explained(seeded):
