@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pyexpat import ExpatError, ParserCreate
 from typing import BinaryIO, Callable, Iterator
 
+from .refusals import DomainRefusal
+
 _CHUNK = 64 * 1024
 _HEAD = 64 * 1024
 # Expat holds an unfinished tag, attribute or comment whole and parses it again with every chunk: one that runs on for
@@ -25,7 +27,7 @@ _MAX_TOKEN = 1024 * 1024
 _ZIP_MAGIC = b"PK\x03\x04"
 
 
-class FileRefused(Exception):
+class FileRefused(DomainRefusal):
     """The whole file is refused (nothing is stored); the message is for the user."""
 
 

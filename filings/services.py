@@ -5,12 +5,17 @@ from django.utils import timezone
 
 from accounts.models import Role
 from accounts.scoping import visible_to
+from config.refusals import DomainRefusal
 from institutions.models import Institution, NationalCentre
 
 from . import snapshots, workflow
 from .checks import run_checks
 from .models import AnnualReport, Extension, Filing, FilingSnapshot, FilingStatistics, SocialResponsibilityReport, WarningExplanation
 from .workflow import TransitionRefused
+
+
+class ExtensionRefused(DomainRefusal):
+    """An extension that cannot be granted as asked (no reason, a date not after the deadline)."""
 
 
 def open_filing(institution, year, *, actor) -> Filing:
@@ -49,7 +54,7 @@ def _editable(filing, actor, expected_version) -> Filing:
     if refusal:
         raise TransitionRefused(refusal)
     if expected_version is not None and locked.version != expected_version:
-        raise TransitionRefused("该填报已在其他窗口或由他人保存过，您的修改未保存。请刷新页面，核对后再保存。")
+        raise TransitionRefused("该填报已在其他窗口或由他人保存过，您的修改未保存。请刷新页面，核对后再保存。", status=409)
     return locked
 
 
@@ -143,7 +148,7 @@ def grant_extension(institution, year, *, actor, until, reason) -> Extension:
         raise PermissionDenied("该机构不在您的管辖范围内。")
     reason = (reason or "").strip()
     if not reason:
-        raise TransitionRefused("请填写延期原因。")
+        raise ExtensionRefused("请填写延期原因。")
     if until <= timezone.now() or until <= year.closes_at:
-        raise TransitionRefused("延期时间必须晚于当前时间和填报截止时间。")
+        raise ExtensionRefused("延期时间必须晚于当前时间和填报截止时间。")
     return Extension.objects.create(institution=institution, year=year, until=until, reason=reason[:500], granted_by=actor)

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from config.refusals import refusal_as_message
 from institutions.models import CmaCertificate
 
 from . import pdf, selectors, services, workflow
@@ -113,12 +114,9 @@ def _edit_part(request, filing, part, form_class, step, template, findings_prefi
             data = form.part_data() if hasattr(form, "part_data") else {
                 k: v for k, v in form.cleaned_data.items() if k != "version"
             }
-            try:
+            with refusal_as_message(request):
                 services.save_part(filing, part, actor=request.user, expected_version=form.cleaned_data["version"],
                                    data=data)
-            except TransitionRefused as refusal:
-                messages.error(request, str(refusal))
-            else:
                 messages.success(request, "已保存草稿。")
                 next_url = _context(request, filing, step)["next_url"]
                 if "save_next" in request.POST and next_url:
@@ -169,7 +167,7 @@ def submit(request, pk):
     form = ExplanationForm(request.POST or None, warnings=warnings, explanations=explanations, editable=editable,
                            initial={"version": filing.version})
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_as_message(request):
             filing = services.save_explanations(filing, actor=request.user,
                                                 expected_version=form.cleaned_data["version"],
                                                 explanations=form.explanations())
@@ -178,8 +176,6 @@ def submit(request, pk):
                 messages.success(request, "已提交。可下载提交回执；审核部门开始审核前，您可以撤回修改。")
                 return redirect("filings:overview", filing.pk)
             messages.success(request, "预警说明已保存。")
-        except TransitionRefused as refusal:
-            messages.error(request, str(refusal))
         return redirect("filings:submit", filing.pk)
     return render(request, "filings/submit.html", _context(
         request, filing, "submit", form=form, errors=[f for f in findings if f.is_error], warnings=warnings,
@@ -191,10 +187,12 @@ def submit(request, pk):
 def withdraw(request, pk):
     filing = _filing(request, pk)
     try:
-        services.withdraw_filing(filing, actor=request.user, expected_version=int(request.POST.get("version", 0)))
-    except (TransitionRefused, ValueError) as refusal:
-        messages.error(request, str(refusal) if isinstance(refusal, TransitionRefused) else "请求无效。")
-    else:
+        version = int(request.POST.get("version", 0))
+    except ValueError:
+        messages.error(request, "请求无效。")
+        return redirect("filings:overview", filing.pk)
+    with refusal_as_message(request):
+        services.withdraw_filing(filing, actor=request.user, expected_version=version)
         messages.success(request, "已撤回，填报回到草稿状态。修改后请重新提交。")
     return redirect("filings:overview", filing.pk)
 

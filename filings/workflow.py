@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Role
+from config.refusals import DomainRefusal
 from institutions.models import ReviewingAuthority
 from institutions.services import hold_reviewing_authority, settle_reviewing_authority
 
@@ -17,8 +18,8 @@ from .models import Filing, FilingTransition
 S = Filing.Status
 
 
-class TransitionRefused(Exception):
-    """A transition that is not allowed now, for this actor, on this filing; the message is for the user."""
+class TransitionRefused(DomainRefusal):
+    """A transition (or a save) that is not allowed now, for this actor, on this filing; the message is for the user."""
 
 
 def is_own_filer(actor, filing) -> bool:
@@ -137,9 +138,9 @@ def transition(filing, name: str, *, actor, expected_version: int | None = None,
     with transaction.atomic():
         locked = Filing.objects.select_for_update().select_related("institution__city", "year").get(pk=filing.pk)
         if expected_version is not None and locked.version != expected_version:
-            raise TransitionRefused("该填报已被他人或其他窗口更新，请刷新页面后再操作。")
+            raise TransitionRefused("该填报已被他人或其他窗口更新，请刷新页面后再操作。", status=409)
         if not spec.may(actor, locked):
-            raise TransitionRefused(f"您无权对该填报执行“{spec.label}”。")
+            raise TransitionRefused(f"您无权对该填报执行“{spec.label}”。", status=403)
         if locked.status not in spec.sources:
             raise TransitionRefused(f"填报当前为“{locked.get_status_display()}”，不能{spec.label}。")
         refusal = spec.window(locked, now)

@@ -9,11 +9,11 @@ from datetime import timedelta
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import OperationalError, transaction
 from django.db.models import F
-from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import Role
 from accounts.scoping import visible_to
+from config.refusals import DomainRefusal, NotFoundRefusal
 from config.uploads import visible
 
 from . import selectors
@@ -107,8 +107,10 @@ def choose_reviewing_authority(institution, *, actor, authority: str) -> Institu
     return institution
 
 
-class StaleEdit(Exception):
+class StaleEdit(DomainRefusal):
     """Someone saved the institution after this form was opened; the message is for the user."""
+
+    status = 409
 
 
 def version_of(institution) -> str:
@@ -160,14 +162,14 @@ def institution_for_editing(user, pk) -> Institution:
     """The institution, if the user may see it; PermissionDenied if they may see but not edit it."""
     institution = visible_to(user, Institution).filter(pk=pk).first()
     if institution is None:
-        raise Http404("没有找到该机构，或您无权查看。")
+        raise NotFoundRefusal("没有找到该机构，或您无权查看。")
     require_edit(user, institution)
     return institution
 
 
 # --- register import ----------------------------------------------------------------------------------------------
 
-class ImportRefused(Exception):
+class ImportRefused(DomainRefusal):
     """A request about an import that is not allowed now; the message is for the user."""
 
 
@@ -329,7 +331,7 @@ def purge_old_import_files(now=None) -> int:
 
 # --- identity changes (信息变更申请) ----------------------------------------------------------------------------
 
-class IdentityChangeRefused(Exception):
+class IdentityChangeRefused(DomainRefusal):
     """A change request that cannot be made or decided now; the message is for the user."""
 
 

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Role
 from accounts.scoping import visible_to
+from config.refusals import refusal_as_message
 
 from . import selectors, services
 from .authority import derive_reviewing_authority
@@ -73,11 +74,8 @@ def edit_profile(request, pk):
     version = request.POST.get("version", "") if request.method == "POST" else services.version_of(institution)
     if request.method == "POST":
         if form.is_valid():
-            try:
+            with refusal_as_message(request):
                 services.save_profile(form, actor=request.user, version=version)
-            except services.StaleEdit as stale:
-                messages.error(request, str(stale))
-            else:
                 messages.success(request, "机构基本信息已保存。")
                 return redirect("institutions:detail", pk)
         else:
@@ -94,11 +92,8 @@ def edit_section(request, pk, section):
     version = request.POST.get("version", "") if request.method == "POST" else services.version_of(institution)
     if request.method == "POST":
         if formset.is_valid():
-            try:
+            with refusal_as_message(request):
                 services.save_related(formset, actor=request.user, version=version)
-            except services.StaleEdit as stale:
-                messages.error(request, str(stale))
-            else:
                 messages.success(request, f"{title}已保存。")
                 return redirect("institutions:detail", pk)
         else:
@@ -138,11 +133,8 @@ def identity_change(request, pk):
     form = IdentityChangeForm(request.POST or None, initial=initial)
     if request.method == "POST":
         if form.is_valid():
-            try:
+            with refusal_as_message(request):
                 services.request_identity_change(institution, actor=request.user, **form.cleaned_data)
-            except services.IdentityChangeRefused as refusal:
-                messages.error(request, str(refusal))
-            else:
                 messages.success(request, "信息变更申请已提交，审核部门确认后登记信息才会更新。")
                 return redirect("institutions:detail", pk)
         else:
@@ -156,11 +148,8 @@ def identity_change(request, pk):
 @require_POST
 def identity_change_cancel(request, pk):
     change = get_object_or_404(visible_to(request.user, IdentityChangeRequest), pk=pk)
-    try:
+    with refusal_as_message(request):
         services.cancel_identity_change(change, actor=request.user)
-    except services.IdentityChangeRefused as refusal:
-        messages.error(request, str(refusal))
-    else:
         messages.success(request, "已撤回信息变更申请。")
     return redirect("institutions:detail", change.institution_id)
 
@@ -187,12 +176,9 @@ def identity_change_decide(request, pk):
         return redirect("institutions:identity_changes")
     confirm = form.cleaned_data["decision"] == "confirm"
     name = change.institution.name  # the registered name the reviewer saw
-    try:
+    with refusal_as_message(request, prefix="未处理："):
         services.decide_identity_change(change, actor=request.user, confirm=confirm,
                                         comment=form.cleaned_data["comment"])
-    except services.IdentityChangeRefused as refusal:
-        messages.error(request, f"未处理：{refusal}")
-    else:
         messages.success(request, f"已{'确认' if confirm else '不予确认'}“{name}”的信息变更申请。")
     return redirect("institutions:identity_changes")
 
@@ -250,11 +236,8 @@ def import_status(request, pk):
 @require_POST
 def import_confirm(request, pk):
     job = _job_for(request, pk)
-    try:
+    with refusal_as_message(request):
         services.confirm_import(job, actor=request.user)
-    except services.ImportRefused as refusal:
-        messages.error(request, str(refusal))
-    else:
         messages.info(request, "已开始导入，完成前请勿重复上传。")
     return redirect("institutions:import_detail", pk)
 
@@ -262,11 +245,8 @@ def import_confirm(request, pk):
 @require_POST
 def import_retry(request, pk):
     job = _job_for(request, pk)
-    try:
+    with refusal_as_message(request):
         services.retry_import(job, actor=request.user)
-    except services.ImportRefused as refusal:
-        messages.error(request, str(refusal))
-    else:
         messages.info(request, "已重新开始校验；校验通过后请再次确认导入。")
     return redirect("institutions:import_detail", pk)
 

@@ -5,7 +5,8 @@
          or JSON:   {"quarter": "2024Q1", "numbers": ["…", "…"]}   (request body at most DATA_UPLOAD_MAX_MEMORY_SIZE)
     GET  /reports/api/v1/batches/<id>/   Authorization: Bearer <token>
 
-Errors are JSON {"error": "<Chinese message>"} with 400, 401, 403, 404, 405 or 413.
+Errors are JSON {"error": "<Chinese message>"} with 400, 401, 403, 404, 405 or 413; a refusal from a service
+(TokenRefused 401, UploadRefused 400) is answered so by config.refusals.RefusalMiddleware.
 """
 import json
 
@@ -15,6 +16,8 @@ from django.http import JsonResponse
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
+
+from config.refusals import refusals_as_json
 
 from . import services
 from .models import ReportNumberBatch
@@ -41,14 +44,12 @@ def _batch_response(request, batch, status=200):
     return JsonResponse(data, status=status, json_dumps_params={"ensure_ascii": False})
 
 
+@refusals_as_json
 @csrf_exempt
 @login_not_required
 @never_cache
 def upload_numbers(request):
-    try:
-        token = _token(request)
-    except services.TokenRefused as refusal:
-        return _error(str(refusal), 401)
+    token = _token(request)
     if request.method != "POST":
         return _error("请使用 POST 提交报告编号。", 405)
     try:
@@ -74,21 +75,17 @@ def upload_numbers(request):
         return _error(str(error), 400)
     try:
         batch = services.start_upload(institution=token.institution, quarter=quarter, source=source, name=name, token=token)
-    except services.UploadRefused as refusal:
-        return _error(str(refusal), 400)
     except PermissionDenied as denied:
         return _error(str(denied), 403)
     return _batch_response(request, batch, status=202)
 
 
+@refusals_as_json
 @csrf_exempt
 @login_not_required
 @never_cache
 def batch_status(request, pk):
-    try:
-        token = _token(request)
-    except services.TokenRefused as refusal:
-        return _error(str(refusal), 401)
+    token = _token(request)
     batch = ReportNumberBatch.objects.filter(pk=pk, institution=token.institution_id).first()
     if batch is None:
         return _error("没有该批次，或它不属于本令牌所属机构。", 404)

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from accounts.clientip import client_ip
 from accounts.models import Role
 from accounts.scoping import visible_to
+from config.refusals import refusal_as_message
 from institutions.models import Institution
 
 from . import ratelimit, selectors, services
@@ -76,11 +77,8 @@ def batch_detail(request, pk):
 @require_POST
 def batch_retry(request, pk):
     batch = _batch_for(request, pk)
-    try:
+    with refusal_as_message(request):
         services.retry_upload(batch, actor=request.user)
-    except services.UploadRefused as refusal:
-        messages.error(request, str(refusal))
-    else:
         messages.success(request, "已重新开始处理。")
     return redirect("reports:batch", pk=batch.pk)
 
@@ -115,13 +113,11 @@ def batch_status(request, pk):
 
 def batch_rejects(request, pk):
     batch = _batch_for(request, pk)
-    try:
+    with refusal_as_message(request):
         handle = services.open_rejects(batch, actor=request.user)
-    except services.UploadRefused as refusal:
-        messages.error(request, str(refusal))
-        return redirect("reports:batch", pk=batch.pk)
-    name = f"不合格行-{batch.quarter_obj.code}-{batch.pk}.csv"
-    return FileResponse(handle, as_attachment=True, filename=name, content_type="text/csv; charset=utf-8")
+        name = f"不合格行-{batch.quarter_obj.code}-{batch.pk}.csv"
+        return FileResponse(handle, as_attachment=True, filename=name, content_type="text/csv; charset=utf-8")
+    return redirect("reports:batch", pk=batch.pk)
 
 
 def tokens(request):
@@ -134,7 +130,7 @@ def tokens(request):
                 actor=request.user, institution=institution, name=form.cleaned_data["name"],
                 days=form.cleaned_data["days"],
             )
-        except services.UploadRefused as refusal:
+        except services.TokenRefused as refusal:
             form.add_error(None, str(refusal))
         else:
             created = {"token": token, "raw": raw}
@@ -217,11 +213,8 @@ def complaint_detail(request, pk):
     complaint = get_object_or_404(selectors.complaints_visible_to(request.user), pk=pk)
     form = HandleComplaintForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_as_message(request):
             services.handle_complaint(complaint, actor=request.user, note=form.cleaned_data["note"])
-        except services.UploadRefused as refusal:
-            messages.error(request, str(refusal))
-        else:
             messages.success(request, "已标记为已处理。")
             return redirect("reports:complaints")
     can_handle = request.user.role == Role.CITY_OFFICER and complaint.status == Complaint.Status.OPEN
@@ -286,7 +279,7 @@ def complain(request):
                     description=data["description"], contact=data["contact"], city=data["city"],
                     client_address=client_ip(request),
                 )
-            except services.UploadRefused as refusal:
+            except services.ComplaintRefused as refusal:
                 form.add_error("institution", str(refusal))
             else:
                 return render(request, "reports/complain.html", {"done": complaint})

@@ -12,12 +12,12 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Role
 from accounts.scoping import visible_to
+from config.refusals import refusal_as_message
 from filings import services as filing_services
 from filings import workflow
 from filings.models import Extension, Filing, ReportingYear
 from filings.progress import PROGRESS_LABELS, PROGRESS_STATES, RULE_TEXT
 from filings.selectors import current_year, days_left, latest_extension
-from filings.workflow import TransitionRefused
 from institutions.models import Institution, Region
 
 from . import exports, selectors, services
@@ -111,11 +111,8 @@ def detail(request, pk):
 def start_review(request, pk):
     """开始审核: the reviewer takes the filing into review; from now on the filer can no longer withdraw it."""
     filing = _filing_or_403(request, pk)
-    try:
+    with refusal_as_message(request):
         services.start_review(filing, actor=request.user)
-    except TransitionRefused as refusal:
-        messages.error(request, str(refusal))
-    else:
         messages.success(request, "已开始审核，填报单位不能再撤回本次提交。")
     return redirect("review:detail", pk)
 
@@ -127,11 +124,10 @@ def approve(request, pk):
     if not form.is_valid():
         messages.error(request, "提交内容有误，请刷新页面后重试。")
         return _render_detail(request, filing, decision_form=form, status=400)
-    try:
+    with refusal_as_message(request) as outcome:
         services.approve(filing, actor=request.user, expected_version=form.cleaned_data["version"],
                          comment=form.cleaned_data["comment"])
-    except TransitionRefused as refusal:
-        messages.error(request, str(refusal))
+    if outcome.refusal:
         return _render_detail(request, _filing_or_403(request, pk), decision_form=form, status=409)
     messages.success(request, f"已审核通过“{filing.institution.name}”的填报，并已通知填报单位。")
     return redirect("review:queue")
@@ -144,14 +140,13 @@ def _return(request, pk, service, done):
     if not form.is_valid():
         messages.error(request, "退回未完成：请按提示修改后再提交。")
         return _render_detail(request, filing, return_form=form, status=400)
-    try:
+    with refusal_as_message(request) as outcome:
         service(
             filing, actor=request.user, expected_version=form.cleaned_data["version"],
             comment=form.cleaned_data["comment"], due=form.cleaned_data["due"],
             field_comments=form.field_comments(), field_labels=form.field_labels,
         )
-    except TransitionRefused as refusal:
-        messages.error(request, str(refusal))
+    if outcome.refusal:
         return _render_detail(request, _filing_or_403(request, pk), return_form=form, status=409)
     messages.success(request, f"已{done}“{filing.institution.name}”的填报，并已通知填报单位。")
     return redirect("review:detail", pk)
@@ -190,14 +185,11 @@ def grant_extension(request, pk, year):
     if not form.is_valid():
         messages.error(request, "延期未批准：" + "；".join(e for errors in form.errors.values() for e in errors))
         return redirect(back)
-    try:
+    with refusal_as_message(request, prefix="延期未批准："):
         extension = filing_services.grant_extension(
             institution, reporting_year, actor=request.user, until=form.cleaned_data["until"],
             reason=form.cleaned_data["reason"],
         )
-    except TransitionRefused as refusal:
-        messages.error(request, f"延期未批准：{refusal}")
-    else:
         messages.success(
             request, f"已批准“{institution.name}”延期至{timezone.localtime(extension.until):%Y年%m月%d日 %H:%M}。"
         )

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.scoping import visible_to
+from config.refusals import DomainRefusal
 from filings.models import ReportingYear
 
 from .models import ExportJob
@@ -20,7 +21,7 @@ from .xlsx import new_workbook
 
 log = logging.getLogger(__name__)
 
-class ExportRefused(Exception):
+class ExportRefused(DomainRefusal):
     """A request to start, retry or download an export that is not allowed; the message is for the user."""
 
 

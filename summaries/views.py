@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.scoping import visible_to
+from config.refusals import refusal_as_message
 
 from . import selectors, services
 from .forms import ExportForm
@@ -54,14 +55,11 @@ def export_list(request):
     initial = {key: request.GET[key] for key in ("kind", "region", "year", "include_submitted") if key in request.GET}
     form = ExportForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_as_message(request):
             job = services.start_export(
                 actor=request.user, kind=form.cleaned_data["kind"], region=form.cleaned_data["region"],
                 year=form.cleaned_data.get("year"), include_submitted=form.cleaned_data["include_submitted"],
             )
-        except services.ExportRefused as refusal:
-            messages.error(request, str(refusal))
-        else:
             messages.success(request, f"已开始生成“{job.title}”，完成后可在下方列表下载。")
             return redirect("summaries:exports")
     jobs = visible_to(request.user, ExportJob).select_related("region")
@@ -97,21 +95,16 @@ def export_status(request, pk):
 
 def export_download(request, pk):
     job = _job_for(request, pk)
-    try:
+    with refusal_as_message(request):
         handle = services.open_download(job, actor=request.user)
-    except services.ExportRefused as refusal:
-        messages.error(request, str(refusal))
-        return redirect("summaries:exports")
-    return FileResponse(handle, as_attachment=True, filename=f"{job.title}.xlsx")
+        return FileResponse(handle, as_attachment=True, filename=f"{job.title}.xlsx")
+    return redirect("summaries:exports")
 
 
 @require_POST
 def export_retry(request, pk):
     job = _job_for(request, pk)
-    try:
+    with refusal_as_message(request):
         services.retry_export(job, actor=request.user)
-    except services.ExportRefused as refusal:
-        messages.error(request, str(refusal))
-    else:
         messages.success(request, f"已重新开始生成“{job.title}”。")
     return redirect("summaries:exports")

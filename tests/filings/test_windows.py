@@ -80,7 +80,7 @@ def test_extension_needs_a_reviewer_in_scope_and_a_reason(filing_2023):
         services.grant_extension(filing_2023.institution, filing_2023.year,
                                  actor=factories.ProvincialReviewerFactory(region=factories.region("420000")),
                                  until=until, reason="x")
-    with pytest.raises(TransitionRefused, match="原因"):
+    with pytest.raises(services.ExtensionRefused, match="原因"):
         services.grant_extension(filing_2023.institution, filing_2023.year,
                                  actor=factories.ProvincialReviewerFactory(), until=until, reason=" ")
 

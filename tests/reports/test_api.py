@@ -123,5 +123,5 @@ def test_a_filer_may_not_keep_more_than_ten_active_tokens(two_provinces):
     filer = two_provinces["users"]["filer"]
     for n in range(10):
         services.create_token(actor=filer, institution=filer.institution, name=f"LIMS {n}")
-    with pytest.raises(services.UploadRefused, match="10 个"):
+    with pytest.raises(services.TokenRefused, match="10 个"):
         services.create_token(actor=filer, institution=filer.institution, name="one more")
