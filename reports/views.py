@@ -183,18 +183,15 @@ def remind(request):
     if not targets:
         messages.error(request, "请勾选需要提醒且尚未上传的机构。")
         return redirect(back)
-    try:
+    with refusal_as_message(request):
         result = services.remind_missing(targets, actor=request.user, quarter=quarter)
-    except services.UploadRefused as refusal:
-        messages.error(request, str(refusal))
-        return redirect(back)
-    text = f"已向 {len(result['sent'])} 家机构发送{quarter.label}报告编号上传提醒邮件。"
-    if result["without_email"]:
-        names = "、".join(i.name for i in result["without_email"][:5])
-        text += f" {len(result['without_email'])} 家未登记电子邮箱（{names}等），已记录，请电话联系。"
-    if result["already_today"]:
-        text += f" {len(result['already_today'])} 家今天已提醒过，未重复发送。"
-    messages.success(request, text)
+        text = f"已向 {len(result['sent'])} 家机构发送{quarter.label}报告编号上传提醒邮件。"
+        if result["without_email"]:
+            names = "、".join(i.name for i in result["without_email"][:5])
+            text += f" {len(result['without_email'])} 家未登记电子邮箱（{names}等），已记录，请电话联系。"
+        if result["already_today"]:
+            text += f" {len(result['already_today'])} 家今天已提醒过，未重复发送。"
+        messages.success(request, text)
     return redirect(back)
 
 
