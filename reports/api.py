@@ -17,16 +17,12 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
-from config.refusals import refusals_as_json
+from config.refusals import json_error, refusals_as_json
 
 from . import services
 from .models import ReportNumberBatch
 from .quarters import Quarter
 from .views import _batch_json
-
-
-def _error(message, status):
-    return JsonResponse({"error": message}, status=status, json_dumps_params={"ensure_ascii": False})
 
 
 def _token(request):
@@ -51,32 +47,34 @@ def _batch_response(request, batch, status=200):
 def upload_numbers(request):
     token = _token(request)
     if request.method != "POST":
-        return _error("请使用 POST 提交报告编号。", 405)
+        return json_error("请使用 POST 提交报告编号。", 405)
     try:
         if request.content_type == "application/json":
             try:
                 payload = json.loads(request.body)
             except ValueError:
-                return _error("JSON 格式不正确。", 400)
+                return json_error("JSON 格式不正确。", 400)
             if not isinstance(payload, dict) or not isinstance(payload.get("numbers"), list):
-                return _error("JSON 应为 {\"quarter\": \"2024Q1\", \"numbers\": [\"…\"]}。", 400)
+                return json_error("JSON 应为 {\"quarter\": \"2024Q1\", \"numbers\": [\"…\"]}。", 400)
             quarter_code = payload.get("quarter", "")
             source, name = json.dumps(payload["numbers"], ensure_ascii=False).encode("utf-8"), "numbers.json"
         else:
             upload = request.FILES.get("file")
             if upload is None:
-                return _error("请以 multipart/form-data 上传文件（字段 file），或提交 JSON 编号列表。", 400)
+                return json_error("请以 multipart/form-data 上传文件（字段 file），或提交 JSON 编号列表。", 400)
             quarter_code, source, name = request.POST.get("quarter", ""), upload, upload.name
     except RequestDataTooBig:
-        return _error("请求体过大：JSON 列表较大时请改为上传文件（字段 file）。", 413)
+        return json_error("请求体过大：JSON 列表较大时请改为上传文件（字段 file）。", 413)
     try:
         quarter = Quarter.parse(str(quarter_code))
     except ValueError as error:
-        return _error(str(error), 400)
+        return json_error(str(error), 400)
     try:
-        batch = services.start_upload(institution=token.institution, quarter=quarter, source=source, name=name, token=token)
+        batch = services.start_upload(
+            institution=token.institution, quarter=quarter, source=source, name=name, token=token,
+        )
     except PermissionDenied as denied:
-        return _error(str(denied), 403)
+        return json_error(str(denied), 403)
     return _batch_response(request, batch, status=202)
 
 
@@ -88,5 +86,5 @@ def batch_status(request, pk):
     token = _token(request)
     batch = ReportNumberBatch.objects.filter(pk=pk, institution=token.institution_id).first()
     if batch is None:
-        return _error("没有该批次，或它不属于本令牌所属机构。", 404)
+        return json_error("没有该批次，或它不属于本令牌所属机构。", 404)
     return _batch_response(request, batch)
