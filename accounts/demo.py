@@ -2,6 +2,7 @@
 from institutions.models import Institution, Region
 
 from .models import Role, User
+from .permissions import can_open_admin_site
 
 DEMO_PASSWORD = "qts-demo-2026"
 
@@ -14,6 +15,8 @@ DEMO_ACCOUNTS = [
     ("city2", Role.CITY_OFFICER, "株洲市局督办员", "430200"),
     ("filer", Role.FILER, "机构填报员", None),
 ]
+# The accounts that belong to the demo institution (a Changsha laboratory).
+DEMO_INSTITUTION_ACCOUNTS = {"filer"}
 
 
 def create_demo_accounts() -> list[User]:
@@ -25,11 +28,10 @@ def create_demo_accounts() -> list[User]:
             first_name=display_name,
             role=role,
             region=Region.objects.get(code=region_code) if region_code else None,
-            institution=filer_institution if role == Role.FILER else None,
-            is_staff=role == Role.ADMIN,
-            is_superuser=role == Role.ADMIN,
+            institution=filer_institution if username in DEMO_INSTITUTION_ACCOUNTS else None,
             email=f"{username}@demo.invalid",
         )
+        user.is_staff = user.is_superuser = can_open_admin_site(user)  # the admin site's own flags
         user.set_password(DEMO_PASSWORD)
         user.full_clean()
         user.save()

@@ -17,6 +17,14 @@ ROLE_REGION_LEVEL = {Role.CITY_OFFICER: "city", Role.PROVINCIAL_REVIEWER: "provi
 
 
 class PortalUserManager(UserManager):
+    def filers(self):
+        """Active filers (of the related institution, through `institution.users`): who hears of its filing."""
+        return self.filter(role=Role.FILER, is_active=True)
+
+    def complaint_handlers(self, city):
+        """The active city officers of `city` (a region or its id), who receive and handle its complaints."""
+        return self.filter(role=Role.CITY_OFFICER, region=city, is_active=True)
+
     def create_superuser(self, username, email=None, password=None, **extra_fields):
         extra_fields.setdefault("role", Role.ADMIN)
         return super().create_superuser(username, email, password, **extra_fields)

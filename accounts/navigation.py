@@ -1,5 +1,6 @@
-"""What each role may do, as navigation entries: (label, url name, icon). Views check access themselves."""
-from .models import Role
+"""The menu: (label, url name, icon) entries, each shown when the capability behind its page allows it. The views
+check access themselves (accounts.permissions)."""
+from . import permissions as can
 
 _INSTITUTIONS = ("机构名录", "institutions:list", "building")
 _EXPORTS = ("数据导出", "summaries:exports", "file-earmark-spreadsheet")
@@ -10,17 +11,25 @@ _PROGRESS = ("填报进度", "review:progress", "list-check")
 _REPORT_NUMBERS = ("报告编号", "reports:missing", "upc-scan")
 _COMPLAINTS = ("编号投诉", "reports:complaints", "megaphone")
 
-NAVIGATION = {
-    Role.FILER: [("年度填报", "filings:home", "pencil-square"), ("本单位信息", "institutions:mine", "building"),
-                 ("报告编号上传", "reports:upload", "upc-scan")],
-    Role.CITY_OFFICER: [_PROGRESS, _FILINGS, _INSTITUTIONS, _REPORT_NUMBERS, _COMPLAINTS, _DASHBOARD, _EXPORTS],
-    Role.PROVINCIAL_REVIEWER: [_REVIEW, _PROGRESS, _FILINGS, _INSTITUTIONS, _REPORT_NUMBERS, _COMPLAINTS, _DASHBOARD, _EXPORTS],
-    Role.SAMR_REVIEWER: [_REVIEW, _PROGRESS, _FILINGS, _INSTITUTIONS, _REPORT_NUMBERS, _DASHBOARD, _EXPORTS],
-    Role.ADMIN: [_REVIEW, _PROGRESS, _FILINGS, _INSTITUTIONS, _REPORT_NUMBERS, _COMPLAINTS, _DASHBOARD, _EXPORTS],
-}
+# A filer's own pages.
+OWN_INSTITUTION = [("年度填报", "filings:home", "pencil-square"), ("本单位信息", "institutions:mine", "building"),
+                   ("报告编号上传", "reports:upload", "upc-scan")]
+# A regulator's pages, in this order, each with the capability that shows it.
+REGULATOR = [
+    (_REVIEW, can.can_review),
+    (_PROGRESS, can.can_view_progress),
+    (_FILINGS, can.can_view_progress),
+    (_INSTITUTIONS, can.can_view_progress),
+    (_REPORT_NUMBERS, can.can_view_report_numbers),
+    (_COMPLAINTS, can.can_follow_complaints),
+    (_DASHBOARD, can.can_view_dashboard),
+    (_EXPORTS, can.can_export_summaries),
+]
 
 
 def navigation_for(user):
     if not getattr(user, "is_authenticated", False):
         return []
-    return NAVIGATION.get(user.role, [])
+    if can.has_own_institution(user):
+        return list(OWN_INSTITUTION)
+    return [entry for entry, allowed in REGULATOR if allowed(user)]

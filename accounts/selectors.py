@@ -3,7 +3,7 @@ from django.db.models import Count
 
 from institutions.models import Institution, Region
 
-from .models import Role
+from . import permissions
 from .scoping import visible_to
 
 
@@ -37,7 +37,7 @@ def home_context(user):
 
 
 def _role_context(user):
-    if user.role == Role.FILER:
+    if permissions.has_own_institution(user):
         from filings.selectors import current_year, days_left, filings_visible_to
 
         year = current_year()
@@ -49,7 +49,7 @@ def _role_context(user):
             "days_left": days_left(filing or year) if year else None,
         }
     context = {"institution_total": visible_to(user, Institution).count()}
-    if user.role in (Role.CITY_OFFICER, Role.PROVINCIAL_REVIEWER):
+    if not permissions.can_view_nation(user):
         context["by_city"] = institution_counts_by_city(user)
     else:
         context["by_province"] = institution_counts_by_province(user)

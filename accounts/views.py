@@ -5,19 +5,19 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
+from .permissions import home_page
 from .selectors import home_context
 
 HOME_TEMPLATES = {
-    "filer": "accounts/home_filer.html",
-    "city_officer": "accounts/home_city_officer.html",
-    "provincial_reviewer": "accounts/home_reviewer.html",
-    "samr_reviewer": "accounts/home_reviewer.html",
+    "institution": "accounts/home_filer.html",
+    "city": "accounts/home_city_officer.html",
+    "review": "accounts/home_reviewer.html",
     "admin": "accounts/home_admin.html",
 }
 
 
 def home(request):
-    template = HOME_TEMPLATES.get(request.user.role, "accounts/home_reviewer.html")
+    template = HOME_TEMPLATES[home_page(request.user)]
     return render(request, template, home_context(request.user))
 
 

@@ -3,10 +3,9 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Role
-from accounts.scoping import visible_to
+from accounts import permissions
 from config.refusals import DomainRefusal
-from institutions.models import Institution, NationalCentre
+from institutions.models import NationalCentre
 
 from . import snapshots, workflow
 from .checks import run_checks
@@ -20,7 +19,7 @@ class ExtensionRefused(DomainRefusal):
 
 def open_filing(institution, year, *, actor) -> Filing:
     """The institution's filing for the year, created (with its parts) on the first open inside the window."""
-    if not (actor.role == Role.FILER and actor.institution_id == institution.pk):
+    if not permissions.can_file(actor, institution):
         raise PermissionDenied("只有本机构的填报人可以开始填报。")
     filing = Filing.objects.filter(institution=institution, year=year).first()
     if filing is None:
@@ -46,7 +45,7 @@ def ensure_parts(filing) -> None:
 def _editable(filing, actor, expected_version) -> Filing:
     """Lock the filing for a save: own filer, editable state, inside the window, same version as the form."""
     locked = Filing.objects.select_for_update().select_related("institution__city", "year").get(pk=filing.pk)
-    if not workflow.is_own_filer(actor, locked):
+    if not permissions.can_edit_filing(actor, locked):
         raise PermissionDenied("只有本机构的填报人可以修改本填报。")
     if locked.status not in (Filing.Status.DRAFT, Filing.Status.RETURNED):
         raise TransitionRefused(f"填报当前为“{locked.get_status_display()}”，不能修改；如需修改请先撤回。")
@@ -142,9 +141,9 @@ def quality_return_filing(filing, *, actor, expected_version, comment, due) -> F
 
 def grant_extension(institution, year, *, actor, until, reason) -> Extension:
     """A reviewer in whose scope the institution lies (or an admin) lets it file until `until`."""
-    if actor.role not in (Role.PROVINCIAL_REVIEWER, Role.SAMR_REVIEWER, Role.ADMIN):
+    if not permissions.can_grant_extensions(actor):
         raise PermissionDenied("只有审核人员可以批准延期。")
-    if not visible_to(actor, Institution).filter(pk=institution.pk).exists():
+    if not permissions.can_grant_extension(actor, institution):
         raise PermissionDenied("该机构不在您的管辖范围内。")
     reason = (reason or "").strip()
     if not reason:

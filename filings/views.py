@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from config.refusals import refusal_as_message
+from accounts import permissions
 from institutions.models import CmaCertificate
 
 from . import pdf, selectors, services, workflow
@@ -30,7 +31,7 @@ def _filing(request, pk) -> Filing:
 def _editable(request, filing) -> bool:
     return (
         filing.status in EDITABLE
-        and workflow.is_own_filer(request.user, filing)
+        and permissions.can_edit_filing(request.user, filing)
         and workflow.filer_window_refusal(filing, timezone.now()) is None
     )
 
@@ -71,7 +72,7 @@ def _context(request, filing, step, **extra):
 def filing_home(request):
     """Filers land on this year's filing (created on first open); regulators see the filings in their scope."""
     year = selectors.current_year()
-    if request.user.is_filer:
+    if permissions.has_own_institution(request.user):
         if year is None:
             messages.info(request, "管理员尚未设置统计年度。")
             return redirect("home")
@@ -105,7 +106,7 @@ def _edit_part(request, filing, part, form_class, step, template, findings_prefi
     }
     editable = _editable(request, filing)
     if request.method == "POST" and not editable:
-        reason = workflow.filer_window_refusal(filing, timezone.now()) if workflow.is_own_filer(request.user, filing) else None
+        reason = workflow.filer_window_refusal(filing, timezone.now()) if permissions.can_edit_filing(request.user, filing) else None
         messages.error(request, reason or f"填报当前为“{filing.get_status_display()}”，您不能修改。")
         return redirect(request.path)
     if request.method == "POST":

@@ -8,9 +8,8 @@ from typing import Callable
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Role
+from accounts.permissions import can_decide, can_edit_filing, can_quality_return, can_start_review
 from config.refusals import DomainRefusal
-from institutions.models import ReviewingAuthority
 from institutions.services import hold_reviewing_authority, settle_reviewing_authority
 
 from .models import Filing, FilingTransition
@@ -20,27 +19,6 @@ S = Filing.Status
 
 class TransitionRefused(DomainRefusal):
     """A transition (or a save) that is not allowed now, for this actor, on this filing; the message is for the user."""
-
-
-def is_own_filer(actor, filing) -> bool:
-    return actor.role == Role.FILER and actor.institution_id == filing.institution_id
-
-
-def is_reviewing_authority(actor, filing) -> bool:
-    """The reviewer whose authority the institution chose (province of its city, or SAMR) may decide."""
-    institution = filing.institution
-    if actor.role == Role.SAMR_REVIEWER:
-        return institution.reviewing_authority == ReviewingAuthority.SAMR
-    if actor.role == Role.PROVINCIAL_REVIEWER:
-        return (
-            institution.reviewing_authority == ReviewingAuthority.PROVINCE
-            and institution.city.parent_id == actor.region_id
-        )
-    return False
-
-
-def is_samr_reviewer(actor, filing) -> bool:
-    return actor.role == Role.SAMR_REVIEWER
 
 
 def editing_deadline(filing, now=None):
@@ -93,7 +71,7 @@ class Transition:
     label: str
     sources: tuple
     target: str
-    may: Callable  # may(actor, filing) -> bool
+    may: Callable  # who may: an accounts.permissions predicate, may(actor, filing) -> bool
     window: Callable  # window(filing, now) -> refusal message or None
     needs_comment: bool = False
     needs_due: bool = False
@@ -102,16 +80,16 @@ class Transition:
 TRANSITIONS = {
     t.name: t
     for t in [
-        Transition("submit", "提交", (S.DRAFT, S.RETURNED), S.SUBMITTED, is_own_filer, filer_window_refusal),
-        Transition("withdraw", "撤回", (S.SUBMITTED,), S.DRAFT, is_own_filer, filer_window_refusal),
-        Transition("start_review", "开始审核", (S.SUBMITTED,), S.IN_REVIEW, is_reviewing_authority, review_window_refusal),
-        Transition("approve", "审核通过", (S.IN_REVIEW,), S.APPROVED, is_reviewing_authority, review_window_refusal),
+        Transition("submit", "提交", (S.DRAFT, S.RETURNED), S.SUBMITTED, can_edit_filing, filer_window_refusal),
+        Transition("withdraw", "撤回", (S.SUBMITTED,), S.DRAFT, can_edit_filing, filer_window_refusal),
+        Transition("start_review", "开始审核", (S.SUBMITTED,), S.IN_REVIEW, can_start_review, review_window_refusal),
+        Transition("approve", "审核通过", (S.IN_REVIEW,), S.APPROVED, can_decide, review_window_refusal),
         Transition(
-            "return_for_correction", "退回更正", (S.IN_REVIEW,), S.RETURNED, is_reviewing_authority,
+            "return_for_correction", "退回更正", (S.IN_REVIEW,), S.RETURNED, can_decide,
             review_window_refusal, needs_comment=True, needs_due=True,
         ),
         Transition(
-            "quality_return", "质量审查退回", (S.APPROVED,), S.RETURNED, is_samr_reviewer, review_window_refusal,
+            "quality_return", "质量审查退回", (S.APPROVED,), S.RETURNED, can_quality_return, review_window_refusal,
             needs_comment=True, needs_due=True,
         ),
     ]

@@ -16,7 +16,7 @@ from django.core.validators import validate_email
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from accounts.models import Role
+from accounts.permissions import can_import_register
 from accounts.scoping import visible_to
 from config import uploads
 from config.uploads import FileRefused, Overlong, excerpt
@@ -636,15 +636,9 @@ def template_workbook():
     return workbook
 
 
-def can_import(user) -> bool:
-    return getattr(user, "is_authenticated", False) and (
-        user.role == Role.ADMIN or (user.role == Role.PROVINCIAL_REVIEWER and user.region_id is not None)
-    )
-
-
 def import_region_for(user) -> Region | None:
-    if not can_import(user):
+    """The region an import of this user covers: a provincial reviewer's province; the nation for an admin (who
+    has no region)."""
+    if not can_import_register(user):
         return None
-    if user.role == Role.ADMIN:
-        return Region.objects.get(level=Region.Level.NATION)
-    return user.region
+    return user.region or Region.objects.get(level=Region.Level.NATION)

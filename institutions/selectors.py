@@ -248,17 +248,14 @@ IDENTITY_NOTICE_DAYS = 30
 def identity_changes_to_decide(user):
     """The change requests the user's authority decides (province: province-reviewed institutions of its province;
     SAMR: SAMR-reviewed ones; admins: all), pending first, then newest."""
-    from accounts.models import Role
+    from accounts.permissions import authority_q, can_decide_identity_changes
 
     from .models import IdentityChangeRequest
 
     requests = visible_to(user, IdentityChangeRequest)
-    if user.role == Role.SAMR_REVIEWER:
-        requests = requests.filter(institution__reviewing_authority=ReviewingAuthority.SAMR)
-    elif user.role == Role.PROVINCIAL_REVIEWER:
-        requests = requests.filter(institution__reviewing_authority=ReviewingAuthority.PROVINCE)
-    elif user.role != Role.ADMIN:
+    if not can_decide_identity_changes(user):
         return requests.none()
+    requests = requests.filter(authority_q(user))
     pending_first = Case(When(status=IdentityChangeRequest.Status.PENDING, then=0), default=1)
     return requests.select_related("institution__city", "city", "requested_by", "decided_by").order_by(
         pending_first, "-requested_at", "-pk"
@@ -277,12 +274,12 @@ def identity_changes_of(user, institution):
 def identity_change_notices(user) -> list[tuple[str, str, str]]:
     """(text, url name, level) for the home page: a filer hears of decisions of the last 30 days; a reviewer of the
     requests waiting for them."""
-    from accounts.models import Role
+    from accounts.permissions import can_decide_identity_changes, has_own_institution
 
     from .models import IdentityChangeRequest
 
     S = IdentityChangeRequest.Status
-    if user.role == Role.FILER:
+    if has_own_institution(user):
         since = timezone.now() - datetime.timedelta(days=IDENTITY_NOTICE_DAYS)
         decided = visible_to(user, IdentityChangeRequest).filter(
             status__in=[S.CONFIRMED, S.REFUSED], decided_at__gte=since
@@ -293,7 +290,7 @@ def identity_change_notices(user) -> list[tuple[str, str, str]]:
             return [(f"信息变更申请已于{timezone.localtime(decided.decided_at):%m月%d日}经审核部门确认，登记信息已更新。",
                      "institutions:mine", "success")]
         return [(f"信息变更申请未通过：{decided.decision_comment}", "institutions:mine", "warning")]
-    if user.role in (Role.PROVINCIAL_REVIEWER, Role.SAMR_REVIEWER, Role.ADMIN):
+    if can_decide_identity_changes(user):
         count = identity_changes_to_decide(user).filter(status=S.PENDING).count()
         if count:
             return [(f"有 {count} 份机构信息变更申请待确认。", "institutions:identity_changes", "primary")]

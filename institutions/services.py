@@ -11,7 +11,7 @@ from django.db import OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from accounts.models import Role
+from accounts import permissions
 from accounts.scoping import visible_to
 from config.refusals import DomainRefusal, NotFoundRefusal
 from config.uploads import visible
@@ -23,17 +23,8 @@ from .models import ImportJob, Institution, ReviewingAuthority, institution_name
 log = logging.getLogger(__name__)
 
 
-def can_edit(user, institution) -> bool:
-    """Filers keep their own entity; the admin may correct any (also through the admin site)."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    if user.role == Role.ADMIN:
-        return True
-    return user.role == Role.FILER and user.institution_id == institution.pk
-
-
 def require_edit(user, institution) -> None:
-    if not can_edit(user, institution):
+    if not permissions.can_edit_institution(user, institution):
         raise PermissionDenied("只有本机构的填报人可以修改机构信息。")
 
 
@@ -258,12 +249,10 @@ def _store_outcome(job_id, outcome, status):
 
 def run_validation(job_id: int) -> None:
     """Check every row and keep the errors for the preview. Safe to run again."""
-    from .imports import can_import
-
     job = ImportJob.objects.select_related("created_by", "region").get(pk=job_id)
     if job.status not in (ImportJob.Status.PENDING, ImportJob.Status.VALIDATING):
         return
-    if not can_import(job.created_by):
+    if not permissions.can_import_register(job.created_by):
         mark_import_failed(job_id, "发起人已无权导入机构名录。")
         return
     now = timezone.now()
@@ -277,12 +266,12 @@ def run_validation(job_id: int) -> None:
 
 def run_import(job_id: int) -> None:
     """Check the file again (the register may have changed since the preview) and write it in one transaction."""
-    from .imports import apply_rows, can_import
+    from .imports import apply_rows
 
     job = ImportJob.objects.select_related("created_by", "region").get(pk=job_id)
     if job.status != ImportJob.Status.IMPORTING:
         return
-    if not can_import(job.created_by):
+    if not permissions.can_import_register(job.created_by):
         mark_import_failed(job_id, "发起人已无权导入机构名录。")
         return
     outcome = _check(job, ImportJob.progress_reporter(job_id, 1, 30))
@@ -335,21 +324,6 @@ class IdentityChangeRefused(DomainRefusal):
     """A change request that cannot be made or decided now; the message is for the user."""
 
 
-def can_decide_identity_change(user, institution) -> bool:
-    """The institution's reviewing authority confirms changes to its identity: the province's reviewers for
-    province-reviewed institutions of their province, SAMR's for SAMR-reviewed ones; admins for any."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    if user.role == Role.ADMIN:
-        return True
-    if user.role == Role.SAMR_REVIEWER:
-        return institution.reviewing_authority == ReviewingAuthority.SAMR
-    if user.role == Role.PROVINCIAL_REVIEWER:
-        return (institution.reviewing_authority == ReviewingAuthority.PROVINCE
-                and institution.city.parent_id == user.region_id)
-    return False
-
-
 def registered_identity(institution) -> dict:
     return {"name": institution.name, "legal_representative": institution.legal_representative,
             "credit_code": institution.credit_code, "city": institution.city.name}
@@ -383,7 +357,7 @@ def request_identity_change(institution, *, actor, name: str, legal_representati
 
     from .models import IdentityChangeRequest, Region, validate_credit_code
 
-    if not (actor.role == Role.FILER and actor.institution_id == institution.pk):
+    if not permissions.can_request_identity_change(actor, institution):
         raise PermissionDenied("只有本机构的填报人可以申请变更本单位信息。")
     name, legal_representative = " ".join(name.split()), " ".join(legal_representative.split())
     credit_code, reason = credit_code.strip().upper(), reason.strip()
@@ -423,7 +397,7 @@ def cancel_identity_change(change, *, actor):
 
     with transaction.atomic():
         locked = IdentityChangeRequest.objects.select_for_update().get(pk=change.pk)
-        if not (actor.role == Role.FILER and actor.institution_id == locked.institution_id):
+        if not permissions.can_request_identity_change(actor, locked.institution_id):
             raise PermissionDenied("只能撤回本单位的信息变更申请。")
         if locked.status != IdentityChangeRequest.Status.PENDING:
             raise IdentityChangeRefused(f"该申请已{locked.get_status_display()}，不能撤回。")
@@ -442,7 +416,7 @@ def decide_identity_change(change, *, actor, confirm: bool, comment: str = ""):
         locked = IdentityChangeRequest.objects.select_for_update().select_related("city").get(pk=change.pk)
         institution = Institution.objects.select_for_update().select_related("city").get(pk=locked.institution_id)
         if not (visible_to(actor, Institution).filter(pk=institution.pk).exists()
-                and can_decide_identity_change(actor, institution)):
+                and permissions.can_decide_identity_change(actor, institution)):
             raise PermissionDenied("该机构的信息变更由其审核单位确认，您无权处理。")
         if locked.status != IdentityChangeRequest.Status.PENDING:
             raise IdentityChangeRefused(f"该申请已{locked.get_status_display()}，不能再处理。")

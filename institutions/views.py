@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.models import Role
+from accounts import permissions
 from accounts.scoping import visible_to
 from config.refusals import refusal_as_message
 
@@ -18,7 +18,7 @@ from .forms import (
     AuthorityChoiceForm, CertificateFormSet, IdentityChangeForm, IdentityDecisionForm, ImportUploadForm,
     OtherQualificationFormSet, ProfileForm, SiteFormSet,
 )
-from .imports import COLUMNS, can_import, template_workbook
+from .imports import COLUMNS, template_workbook
 from .models import IdentityChangeRequest, ImportJob
 
 PAGE_SIZE = 50
@@ -31,13 +31,13 @@ SECTIONS = {
 
 
 def institution_list(request):
-    if request.user.is_filer:
+    if permissions.has_own_institution(request.user):
         return redirect("institutions:mine")
     institution_filter, institutions = selectors.institution_list(request.user, request.GET)
     page = Paginator(institutions, PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = selectors.with_certificate_counts(page.object_list)
     return render(request, "institutions/institution_list.html", {
-        "filter": institution_filter, "page": page, "can_import": can_import(request.user),
+        "filter": institution_filter, "page": page, "can_import": permissions.can_import_register(request.user),
     })
 
 
@@ -51,7 +51,7 @@ def institution_detail(request, pk):
     return render(request, "institutions/institution_detail.html", {
         "institution": institution,
         "derivation": derivation,
-        "can_edit": services.can_edit(request.user, institution),
+        "can_edit": permissions.can_edit_institution(request.user, institution),
         "authority_form": AuthorityChoiceForm(initial={"authority": institution.reviewing_authority}),
         "authority_freeze": selectors.authority_freeze(institution.pk),
         "identity_changes": selectors.identity_changes_of(request.user, institution)[:5],
@@ -62,7 +62,7 @@ def institution_detail(request, pk):
 
 
 def my_institution(request):
-    if not request.user.is_filer:
+    if not permissions.has_own_institution(request.user):
         raise Http404("只有机构填报人有“本单位”。")
     return institution_detail(request, request.user.institution_id)
 
@@ -126,7 +126,7 @@ def choose_authority(request, pk):
 def identity_change(request, pk):
     """The filer's form: propose a new name, legal representative, credit code or city, with the reason."""
     institution = services.institution_for_editing(request.user, pk)
-    if not request.user.is_filer:
+    if not permissions.can_request_identity_change(request.user, institution):
         raise PermissionDenied("信息变更申请由本机构的填报人提出；系统管理员请在系统管理中直接更正。")
     initial = {"name": institution.name, "legal_representative": institution.legal_representative,
                "credit_code": institution.credit_code, "city": institution.city_id}
@@ -155,7 +155,7 @@ def identity_change_cancel(request, pk):
 
 
 def _require_identity_decider(user):
-    if user.role not in (Role.PROVINCIAL_REVIEWER, Role.SAMR_REVIEWER, Role.ADMIN):
+    if not permissions.can_decide_identity_changes(user):
         raise PermissionDenied("只有审核人员可以处理信息变更申请。")
 
 
@@ -196,7 +196,7 @@ def decode_cma(request):
 # --- register import ----------------------------------------------------------------------------------------------
 
 def _require_importer(user):
-    if not can_import(user):
+    if not permissions.can_import_register(user):
         raise PermissionDenied("只有系统管理员和省局审核人员可以导入机构名录。")
 
 
@@ -224,13 +224,9 @@ def import_detail(request, pk):
     return render(request, "institutions/import_detail.html", {"job": job})
 
 
-def import_status(request, pk):
-    job = _job_for(request, pk)
-    return JsonResponse({
-        "status": job.status, "status_label": job.get_status_display(), "progress": job.progress,
-        "stage": job.stage, "error": job.error, "busy": job.is_busy and not job.is_stale, "stale": job.is_stale,
-        "url": reverse("institutions:import_detail", args=[job.pk]),
-    })
+def import_status_fields(job):
+    """What the status view (jobs.views.job_status) adds for a register import: the page that shows its outcome."""
+    return {"url": reverse("institutions:import_detail", args=[job.pk])}
 
 
 @require_POST

@@ -5,19 +5,19 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpResponse, JsonResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import mark_safe
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts.clientip import client_ip
-from accounts.models import Role
+from accounts import permissions
 from accounts.scoping import visible_to
 from config.refusals import refusal_as_message
 from institutions.models import Institution
+from jobs.views import status_data
 
 from . import ratelimit, selectors, services
 from .forms import (
@@ -27,17 +27,15 @@ from .ingest import MAX_LENGTH
 from .models import ApiToken, Complaint
 from .quarters import Quarter, recent_quarters
 
-REGULATORS = (Role.CITY_OFFICER, Role.PROVINCIAL_REVIEWER, Role.SAMR_REVIEWER, Role.ADMIN)
-
 
 def _require_filer(user):
-    if user.role != Role.FILER or not user.institution_id:
+    if not permissions.has_own_institution(user):
         raise PermissionDenied("只有机构填报人可以上传报告编号。")
     return get_object_or_404(visible_to(user, Institution).select_related("city"), pk=user.institution_id)
 
 
 def _require_regulator(user):
-    if user.role not in REGULATORS:
+    if not permissions.can_view_report_numbers(user):
         raise PermissionDenied("只有监管部门人员可以查看。")
 
 
@@ -71,7 +69,7 @@ def _batch_for(request, pk):
 
 def batch_detail(request, pk):
     batch = _batch_for(request, pk)
-    return render(request, "reports/batch_detail.html", {"batch": batch, "progress": batch.progress, "stage": batch.stage})
+    return render(request, "reports/batch_detail.html", {"batch": batch})
 
 
 @require_POST
@@ -83,16 +81,10 @@ def batch_retry(request, pk):
     return redirect("reports:batch", pk=batch.pk)
 
 
-def _batch_json(batch):
+def _batch_counts(batch):
     return {
         "id": batch.pk,
         "quarter": batch.quarter_obj.code,
-        "status": batch.status,
-        "status_label": batch.get_status_display(),
-        "progress": batch.progress,
-        "stage": batch.stage,
-        "error": batch.error,
-        "stale": batch.is_stale,
         "is_late": batch.is_late,
         "encoding": batch.encoding,
         "lines": batch.lines,
@@ -103,12 +95,15 @@ def _batch_json(batch):
     }
 
 
-@never_cache
-def batch_status(request, pk):
-    batch = _batch_for(request, pk)
-    data = _batch_json(batch)
-    data["rejects_url"] = reverse("reports:rejects", args=[batch.pk]) if batch.rejects_file else ""
-    return JsonResponse(data)
+def _batch_json(batch):
+    """A batch as the LIMS API reports it: the status every job reports, and its counts."""
+    return {**status_data(batch), **_batch_counts(batch)}
+
+
+def batch_status_fields(batch):
+    """What the status view (jobs.views.job_status) adds for an upload: its counts and the rejects' link."""
+    rejects_url = reverse("reports:rejects", args=[batch.pk]) if batch.rejects_file else ""
+    return {**_batch_counts(batch), "rejects_url": rejects_url}
 
 
 def batch_rejects(request, pk):
@@ -165,7 +160,7 @@ def missing(request):
     summary = selectors.upload_status_by_quarter(visible_to(request.user, Institution), quarter.year)
     return render(request, "reports/missing.html", {
         "form": form, "quarter": quarter, "page": page, "summary": summary,
-        "can_remind": request.user.role in (Role.CITY_OFFICER, Role.PROVINCIAL_REVIEWER, Role.ADMIN),
+        "can_remind": permissions.can_send_reminders(request.user),
     })
 
 
@@ -214,7 +209,7 @@ def complaint_detail(request, pk):
             services.handle_complaint(complaint, actor=request.user, note=form.cleaned_data["note"])
             messages.success(request, "已标记为已处理。")
             return redirect("reports:complaints")
-    can_handle = request.user.role == Role.CITY_OFFICER and complaint.status == Complaint.Status.OPEN
+    can_handle = permissions.can_handle_complaints(request.user) and complaint.status == Complaint.Status.OPEN
     return render(request, "reports/complaint_detail.html", {"complaint": complaint, "form": form, "can_handle": can_handle})
 
 

@@ -5,12 +5,13 @@ from django.db.models import Exists, F, FilteredRelation, Max, OuterRef, Q, Subq
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Role
+from accounts import permissions
+from accounts.permissions import authority_q
 from accounts.scoping import visible_to
 from filings.models import Filing, FilingSnapshot, FilingTransition, ReportingYear
 from filings.progress import PROGRESS_STATES, not_handed_in_q
 from filings.selectors import current_year, days_left
-from institutions.models import Institution, Region, ReviewingAuthority
+from institutions.models import Institution, Region
 from institutions.selectors import identity_change_notices
 from summaries.aggregates import filing_progress_by_city, progress_totals
 
@@ -19,22 +20,8 @@ from .models import ChasingRecord, FieldComment
 
 S = Filing.Status
 QUEUE_STATES = (S.SUBMITTED, S.IN_REVIEW)
-REVIEWERS = (Role.PROVINCIAL_REVIEWER, Role.SAMR_REVIEWER, Role.ADMIN)
-PROGRESS_VIEWERS = (Role.CITY_OFFICER, Role.PROVINCIAL_REVIEWER, Role.SAMR_REVIEWER, Role.ADMIN)
 RETURNING_ACTIONS = ("return_for_correction", "quality_return")
 DECISION_ACTIONS = ("approve", *RETURNING_ACTIONS)
-
-
-def authority_q(user) -> Q:
-    """The filings whose reviewing authority is the user's (the rule of filings.workflow.is_reviewing_authority;
-    the region part comes from visible_to). Admins see every authority's queue but cannot decide."""
-    if user.role == Role.SAMR_REVIEWER:
-        return Q(institution__reviewing_authority=ReviewingAuthority.SAMR)
-    if user.role == Role.PROVINCIAL_REVIEWER:
-        return Q(institution__reviewing_authority=ReviewingAuthority.PROVINCE)
-    if user.role == Role.ADMIN:
-        return Q()
-    return Q(pk__in=[])
 
 
 def with_snapshot_facts(filings):
@@ -223,7 +210,7 @@ def notifications_for(user) -> list[Notice]:
     year = current_year()
     if year is None:
         return notices
-    if user.role == Role.FILER:
+    if permissions.has_own_institution(user):
         for filing in visible_to(user, Filing).filter(status=S.RETURNED).select_related("year")[:NOTICE_LIMIT]:
             due = timezone.localtime(filing.correction_due) if filing.correction_due else None
             notices.append(Notice(
@@ -233,7 +220,7 @@ def notifications_for(user) -> list[Notice]:
         for filing in visible_to(user, Filing).filter(status=S.APPROVED, year=year).select_related("year")[:1]:
             notices.append(Notice(f"{filing.year}填报已审核通过。", reverse("filings:overview", args=[filing.pk]), "success"))
         return notices
-    if user.role in (Role.PROVINCIAL_REVIEWER, Role.SAMR_REVIEWER):
+    if permissions.can_decide_filings(user):
         waiting = visible_to(user, Filing).filter(authority_q(user), status=S.SUBMITTED, year=year)
         count = waiting.count()
         if count:
@@ -243,7 +230,7 @@ def notifications_for(user) -> list[Notice]:
                 f"{filing.institution.name} 于{timezone.localtime(filing.submitted_at):%m月%d日 %H:%M}提交",
                 reverse("review:detail", args=[filing.pk]),
             ))
-    if user.role in (Role.CITY_OFFICER, Role.PROVINCIAL_REVIEWER):
+    if permissions.can_send_reminders(user) and not permissions.can_view_nation(user):
         late = late_filers(user, year).count()
         left = days_left(year)
         if late and left is not None:

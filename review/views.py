@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from accounts.models import Role
+from accounts import permissions
 from accounts.scoping import visible_to
 from config.refusals import refusal_as_message
 from filings import services as filing_services
@@ -25,20 +25,19 @@ from .diff import field_choices
 from .forms import ChasingForm, DecisionForm, ExtensionForm, QueueFilter, ReturnForm
 
 PAGE_SIZE = 30
-CHASERS = services.CHASERS
 
 
-def _require(user, roles, message):
-    if user.role not in roles:
+def _require(allowed, message):
+    if not allowed:
         raise PermissionDenied(message)
 
 
 def _require_reviewer(user):
-    _require(user, selectors.REVIEWERS, "只有审核人员可以使用审核功能。")
+    _require(permissions.can_review(user), "只有审核人员可以使用审核功能。")
 
 
 def _require_progress_viewer(user):
-    _require(user, selectors.PROGRESS_VIEWERS, "只有监管人员可以查看填报进度。")
+    _require(permissions.can_view_progress(user), "只有监管人员可以查看填报进度。")
 
 
 def _year(request):
@@ -89,12 +88,12 @@ def _render_detail(request, filing, *, decision_form=None, return_form=None, ext
     context.update({
         "filing": filing,
         "actions": actions,
-        "may_decide": workflow.is_reviewing_authority(request.user, filing) or workflow.is_samr_reviewer(request.user, filing),
+        "may_decide": permissions.can_decide(request.user, filing) or permissions.can_quality_return(request.user, filing),
         "review_refusal": workflow.review_window_refusal(filing, timezone.now()),
         "decision_form": decision_form or DecisionForm(initial=initial),
         "return_form": return_form or ReturnForm(initial=dict(initial), field_choices=choices),
         "extension_form": extension_form or ExtensionForm(),
-        "may_extend": request.user.role in (Role.PROVINCIAL_REVIEWER, Role.SAMR_REVIEWER, Role.ADMIN),
+        "may_extend": permissions.can_grant_extensions(request.user),
         "extension": extension,
         "deadline": workflow.editing_deadline(filing),
     })
@@ -172,7 +171,7 @@ def _safe_next(request, fallback):
 @require_POST
 def grant_extension(request, pk, year):
     """Grant an institution an extension (from the review screen or the institution's chasing page)."""
-    _require(request.user, (Role.PROVINCIAL_REVIEWER, Role.SAMR_REVIEWER, Role.ADMIN), "只有审核人员可以批准延期。")
+    _require(permissions.can_grant_extensions(request.user), "只有审核人员可以批准延期。")
     institution = visible_to(request.user, Institution).filter(pk=pk).first()
     reporting_year = ReportingYear.objects.filter(year=year).first()
     if institution is None:
@@ -200,7 +199,7 @@ def grant_extension(request, pk, year):
 
 def _province(request):
     """SAMR reviewers and admins may narrow the progress pages to one province."""
-    if request.user.role not in (Role.SAMR_REVIEWER, Role.ADMIN):
+    if not permissions.can_view_nation(request.user):
         return None
     code = request.GET.get("province", "")
     return Region.objects.filter(level=Region.Level.PROVINCE, code=code).first() if code else None
@@ -215,12 +214,12 @@ def progress(request):
     province = _province(request)
     rows, ranked = selectors.progress_cities(request.user, year, province)
     provinces = None
-    if request.user.role in (Role.SAMR_REVIEWER, Role.ADMIN):
+    if permissions.can_view_nation(request.user):
         provinces = Region.objects.filter(level=Region.Level.PROVINCE).order_by("code")
     return render(request, "review/progress.html", {
         "year": year, "years": selectors.progress_years(), "rows": rows, "ranked": ranked,
         "totals": selectors.totals(rows), "days_left": days_left(year), "province": province,
-        "provinces": provinces, "show_ranking": request.user.role != Role.CITY_OFFICER,
+        "provinces": provinces, "show_ranking": permissions.can_view_city_ranking(request.user),
         "state_labels": [PROGRESS_LABELS[state] for state in PROGRESS_STATES], "rule": RULE_TEXT,
     })
 
@@ -244,7 +243,7 @@ def late_filers(request):
     return render(request, "review/late_filers.html", {
         "year": year, "years": selectors.progress_years(), "page": page, "city": city,
         "cities": selectors.queue_cities(request.user), "days_left": days_left(year),
-        "may_remind": request.user.role in CHASERS,
+        "may_remind": permissions.can_send_reminders(request.user),
     })
 
 
@@ -268,7 +267,7 @@ def late_filers_export(request):
 
 @require_POST
 def remind(request):
-    _require(request.user, CHASERS, "您的角色不能发送催报邮件。")
+    _require(permissions.can_send_reminders(request.user), "您的角色不能发送催报邮件。")
     year = _year(request) if not request.POST.get("year", "").isdigit() else (
         ReportingYear.objects.filter(year=int(request.POST["year"])).first()
     )
@@ -304,7 +303,7 @@ def chasing(request, pk):
     _require_progress_viewer(request.user)
     institution = get_object_or_404(visible_to(request.user, Institution).select_related("city"), pk=pk)
     year = _year(request)
-    may_record = request.user.role in CHASERS
+    may_record = permissions.can_log_chasing(request.user)
     form = ChasingForm(request.POST or None)
     if request.method == "POST":
         if not may_record:
@@ -322,7 +321,7 @@ def chasing(request, pk):
         "institution": institution, "year": year, "years": selectors.progress_years(), "filing": filing,
         "records": selectors.chasing_records(request.user, institution, year.year if year else None),
         "form": form, "may_record": may_record,
-        "may_extend": request.user.role in (Role.PROVINCIAL_REVIEWER, Role.SAMR_REVIEWER, Role.ADMIN),
+        "may_extend": permissions.can_grant_extensions(request.user),
         "extension_form": ExtensionForm(),
         "extensions": visible_to(request.user, Extension).filter(institution=institution, year=year).select_related(
             "granted_by") if year else [],

@@ -10,13 +10,13 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.permissions import can_export
 from accounts.scoping import visible_to
 from config.refusals import DomainRefusal
 from filings.models import ReportingYear
 
 from .models import ExportJob
 from .registry import get_kind
-from .scopes import can_export
 from .xlsx import new_workbook
 
 log = logging.getLogger(__name__)

@@ -2,11 +2,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, JsonResponse
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from accounts.permissions import can_export_summaries
 from accounts.scoping import visible_to
 from config.refusals import refusal_as_message
 
@@ -14,7 +15,6 @@ from . import selectors, services
 from .forms import ExportForm
 from .models import ExportJob
 from .registry import kinds_needing_year
-from .scopes import export_regions_for
 
 
 def dashboard(request):
@@ -45,7 +45,7 @@ def _int(value):
 
 
 def _require_exporter(user):
-    if not export_regions_for(user).exists():
+    if not can_export_summaries(user):
         raise PermissionDenied("您的角色不能导出汇总数据。")
 
 
@@ -78,19 +78,9 @@ def _job_for(request, pk):
     return get_object_or_404(visible_to(request.user, ExportJob).select_related("region"), pk=pk)
 
 
-def export_status(request, pk):
-    job = _job_for(request, pk)
-    return JsonResponse(
-        {
-            "status": job.status,
-            "status_label": job.get_status_display(),
-            "progress": job.progress,
-            "stage": job.stage,
-            "error": job.error,
-            "stale": job.is_stale,
-            "download_url": reverse("summaries:download", args=[job.pk]) if job.status == ExportJob.Status.DONE else "",
-        }
-    )
+def export_status_fields(job):
+    """What the status view (jobs.views.job_status) adds for an export: its download link once the file is ready."""
+    return {"download_url": reverse("summaries:download", args=[job.pk]) if job.status == ExportJob.Status.DONE else ""}
 
 
 def export_download(request, pk):

@@ -1,5 +1,6 @@
 from django import template
 
+from accounts.permissions import is_own_filer
 from reports.quarters import recent_quarters
 from reports.selectors import institution_quarter_status, upload_status_by_quarter
 
@@ -13,7 +14,7 @@ def report_upload_status(context, institution, quarters: int = 4):
     user = context.get("user")
     return {
         "status": institution_quarter_status(institution, recent_quarters(quarters)),
-        "is_own": bool(user and user.is_authenticated and user.is_filer and user.institution_id == institution.pk),
+        "is_own": is_own_filer(user, institution),
     }
 
 

@@ -1,0 +1,255 @@
+"""Who may do what: every capability of the portal as one named predicate.
+
+Views, services, the filing state machine, templates (`{% load permissions %}`: `user|may:"review"`,
+`{% can user "edit_filing" filing as editable %}`) and the navigation ask these; nothing else compares roles. Which
+rows a user may see is the other question, answered by `accounts.scoping.visible_to` alone; a predicate that needs
+"and the object lies in the user's area" asks it too.
+
+Every predicate is False for an anonymous or inactive user. The access matrix of the pages (README, "Roles and what
+each may see") is tested in `tests/test_access.py`.
+"""
+from django.db.models import Q
+
+from .models import Role
+from .scoping import visible_to
+
+# The roles behind the capabilities below; private, so that callers name the capability, not the roles.
+_REVIEWERS = frozenset({Role.PROVINCIAL_REVIEWER, Role.SAMR_REVIEWER, Role.ADMIN})
+_DECIDERS = frozenset({Role.PROVINCIAL_REVIEWER, Role.SAMR_REVIEWER})
+_REGULATORS = frozenset({Role.CITY_OFFICER, Role.PROVINCIAL_REVIEWER, Role.SAMR_REVIEWER, Role.ADMIN})
+_CHASERS = frozenset({Role.CITY_OFFICER, Role.PROVINCIAL_REVIEWER, Role.ADMIN})
+_NATIONWIDE = frozenset({Role.SAMR_REVIEWER, Role.ADMIN})
+
+
+def _role(user):
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+        return None
+    return user.role
+
+
+def _pk(obj_or_id):
+    return getattr(obj_or_id, "pk", obj_or_id)
+
+
+def _in_area(user, institution) -> bool:
+    from institutions.models import Institution
+
+    return visible_to(user, Institution).filter(pk=_pk(institution)).exists()
+
+
+# --- institutions' own filers ---------------------------------------------------------------------------------------
+
+def has_own_institution(user) -> bool:
+    """Filers belong to one institution: they get its pages ("本单位", this year's filing, uploads) instead of lists."""
+    return _role(user) == Role.FILER and user.institution_id is not None
+
+
+def is_own_filer(user, institution) -> bool:
+    """A filer of this very institution (an object or its id); the base of what an entity does for itself."""
+    return has_own_institution(user) and user.institution_id == _pk(institution)
+
+
+def can_file(user, institution) -> bool:
+    """Only the institution's own filers open its year's filing; regulators read filings, they never fill them."""
+    return is_own_filer(user, institution)
+
+
+def can_edit_filing(user, filing) -> bool:
+    """The institution's own filers fill in, save, submit and withdraw its filing (the window is checked apart)."""
+    return is_own_filer(user, filing.institution_id)
+
+
+def can_edit_institution(user, institution) -> bool:
+    """Filers keep their own entity's profile, certificates and sites; the admin may correct any entity."""
+    return _role(user) == Role.ADMIN or is_own_filer(user, institution)
+
+
+def can_request_identity_change(user, institution) -> bool:
+    """Name, legal representative, credit code and city change on request of the entity's own filers (and stay
+    unchanged until the reviewing authority confirms); the admin corrects them directly in the admin site."""
+    return is_own_filer(user, institution)
+
+
+def can_upload_report_numbers(user, institution) -> bool:
+    """Report numbers are the entity's own declaration: only its filers upload them (or its LIMS with a token)."""
+    return is_own_filer(user, institution)
+
+
+def can_manage_tokens(user, institution) -> bool:
+    """LIMS tokens upload in the entity's name, so only its own filers create and revoke them."""
+    return is_own_filer(user, institution)
+
+
+# --- review ---------------------------------------------------------------------------------------------------------
+
+def can_review(user) -> bool:
+    """Provincial and SAMR reviewers open the review queue and screen; admins too, to oversee (they do not decide)."""
+    return _role(user) in _REVIEWERS
+
+
+def can_decide_filings(user) -> bool:
+    """Only reviewers decide filings (for their reviewing authority); admins look on."""
+    return _role(user) in _DECIDERS
+
+
+def _is_reviewing_authority(user, institution) -> bool:
+    # The notice's rule: the authority the institution's certificates (or its choice) give it decides.
+    from institutions.models import ReviewingAuthority
+
+    role = _role(user)
+    if role == Role.SAMR_REVIEWER:
+        return institution.reviewing_authority == ReviewingAuthority.SAMR
+    if role == Role.PROVINCIAL_REVIEWER:
+        return (institution.reviewing_authority == ReviewingAuthority.PROVINCE
+                and institution.city.parent_id == user.region_id)
+    return False
+
+
+def can_decide(user, filing) -> bool:
+    """Start the review of, approve or return a filing: the reviewer of the institution's reviewing authority (the
+    province of its city, or SAMR). Admins never decide."""
+    return _is_reviewing_authority(user, filing.institution)
+
+
+def can_start_review(user, filing) -> bool:
+    """Taking a filing into review is the first step of deciding it, so the same reviewer."""
+    return can_decide(user, filing)
+
+
+def can_quality_return(user, filing) -> bool:
+    """SAMR's quality review may return an approved filing of any province for correction."""
+    return _role(user) == Role.SAMR_REVIEWER
+
+
+def authority_q(user) -> Q:
+    """The rule of `can_decide` as a filter on rows with an `institution` (filings, identity change requests): the
+    institutions whose reviewing authority is the user's; the region part comes from `visible_to`. Admins oversee
+    every authority's queue, so nothing is left out for them; filers and city officers get nothing."""
+    from institutions.models import ReviewingAuthority
+
+    role = _role(user)
+    if role == Role.SAMR_REVIEWER:
+        return Q(institution__reviewing_authority=ReviewingAuthority.SAMR)
+    if role == Role.PROVINCIAL_REVIEWER:
+        return Q(institution__reviewing_authority=ReviewingAuthority.PROVINCE)
+    if role == Role.ADMIN:
+        return Q()
+    return Q(pk__in=[])
+
+
+def can_decide_identity_changes(user) -> bool:
+    """Reviewers (for their authority) and admins (for any) open the list of identity change requests."""
+    return _role(user) in _REVIEWERS
+
+
+def can_decide_identity_change(user, institution) -> bool:
+    """The institution's reviewing authority confirms changes to its identity: the province's reviewers for
+    province-reviewed institutions of their province, SAMR's for SAMR-reviewed ones; admins for any."""
+    return _role(user) == Role.ADMIN or _is_reviewing_authority(user, institution)
+
+
+def can_grant_extension(user, institution) -> bool:
+    """A reviewer (provincial or SAMR) or an admin in whose area the institution lies lets it file after the window;
+    city officers chase late filers but cannot move the deadline."""
+    return _role(user) in _REVIEWERS and _in_area(user, institution)
+
+
+def can_grant_extensions(user) -> bool:
+    """Whether to offer the extension form at all (on pages that show an institution of the user's area)."""
+    return _role(user) in _REVIEWERS
+
+
+# --- supervision: progress, chasing, reminders, complaints ----------------------------------------------------------
+
+def can_view_progress(user) -> bool:
+    """Every regulator follows filing progress, late filers and chasing logs of their area; filers do not."""
+    return _role(user) in _REGULATORS
+
+
+def can_view_city_ranking(user) -> bool:
+    """The ranking of cities is for the province and above; a city officer's area is one city."""
+    return _role(user) in _REGULATORS - {Role.CITY_OFFICER}
+
+
+def can_view_nation(user) -> bool:
+    """SAMR reviewers and admins see every province: their pages offer a choice of province and figures by province."""
+    return _role(user) in _NATIONWIDE
+
+
+def can_send_reminders(user) -> bool:
+    """City officers and the province (and admins) chase institutions of their area by e-mail, for filings and for
+    report-number uploads; SAMR does not chase local institutions."""
+    return _role(user) in _CHASERS
+
+
+def can_log_chasing(user) -> bool:
+    """Whoever may send reminders also records chasing by telephone or visit (催报记录)."""
+    return can_send_reminders(user)
+
+
+def can_chase(user, institution) -> bool:
+    """Reminders and chasing records for one institution: a chaser in whose area it lies."""
+    return can_send_reminders(user) and _in_area(user, institution)
+
+
+def can_view_report_numbers(user) -> bool:
+    """Every regulator sees which institutions of their area have not uploaded report numbers, and the complaints."""
+    return _role(user) in _REGULATORS
+
+
+def can_follow_complaints(user) -> bool:
+    """The complaints list is a working list (menu, home page) of those who chase institutions: complaints reach the
+    city officer and the province follows them; SAMR may open the list but it is not its work."""
+    return can_send_reminders(user)
+
+
+def can_handle_complaint(user, complaint) -> bool:
+    """A complaint is handled by the city officers of the city it was filed for (the notice sends it there)."""
+    from reports.models import Complaint
+
+    return (_role(user) == Role.CITY_OFFICER
+            and visible_to(user, Complaint).filter(pk=_pk(complaint)).exists())
+
+
+def can_handle_complaints(user) -> bool:
+    """Whether a complaint page offers the handling form: only city officers handle complaints."""
+    return _role(user) == Role.CITY_OFFICER
+
+
+# --- summaries, imports, administration -----------------------------------------------------------------------------
+
+def can_export_summaries(user) -> bool:
+    """Every regulator runs the summaries and the dashboard of their area; filers export nothing."""
+    return _role(user) in _REGULATORS
+
+
+def can_view_dashboard(user) -> bool:
+    """The dashboard shows the same figures as the summaries, so the same people."""
+    return can_export_summaries(user)
+
+
+def can_export(user, region) -> bool:
+    """A summary of `region`: SAMR reviewers and admins any region; a provincial reviewer their province or one of
+    its cities; a city officer their city."""
+    if not can_export_summaries(user):
+        return False
+    if can_view_nation(user):
+        return True
+    return region.pk == user.region_id or region.parent_id == user.region_id
+
+
+def can_import_register(user) -> bool:
+    """The institution register is imported by admins (the nation) and provincial reviewers (their province)."""
+    role = _role(user)
+    return role == Role.ADMIN or (role == Role.PROVINCIAL_REVIEWER and user.region_id is not None)
+
+
+def can_open_admin_site(user) -> bool:
+    """The operator's admin site (reporting years, reference data, users) is for admins."""
+    return _role(user) == Role.ADMIN
+
+
+def home_page(user) -> str:
+    """Which home page the user gets: "institution" (filers), "city", "review" (provincial and SAMR) or "admin"."""
+    pages = {Role.FILER: "institution", Role.CITY_OFFICER: "city", Role.ADMIN: "admin"}
+    return pages.get(_role(user), "review")
