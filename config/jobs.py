@@ -2,9 +2,9 @@
 exports), and the one rule for when a job counts as stuck.
 
 A transient fault (the database connection lost or refused, a locked SQLite database, a network or disk hiccup) is
-retried by Celery's own `autoretry_for` / `retry_backoff` (JobTask) when a worker runs the task; any other error — and a transient one after the last
-retry — marks the job failed at once with a Chinese message its owner sees, next to a 重试 button, so that no job is
-left hanging as running. A task run in-process (no broker: the embedded default) never raises Celery's `Retry` into
+retried by Celery's own `autoretry_for` / `retry_backoff` (JobTask) when a worker runs the task; any other error —
+and a transient one after the last retry — marks the job failed at once with a Chinese message its owner sees, next
+to a 重试 button, so that no job is left hanging as running. A task run in-process (no broker: the embedded default) never raises Celery's `Retry` into
 the web request that sent it: a transient fault fails the job there too, to be retried by hand.
 """
 import errno

@@ -1,5 +1,7 @@
 from django.urls import path
 
+from jobs.views import job_status
+
 from . import views
 
 app_name = "institutions"
@@ -18,7 +20,8 @@ urlpatterns = [
     path("imports/", views.import_list, name="imports"),
     path("imports/template.xlsx", views.import_template, name="import_template"),
     path("imports/<int:pk>/", views.import_detail, name="import_detail"),
-    path("imports/<int:pk>/status/", views.import_status, name="import_status"),
+    path("imports/<int:pk>/status/", job_status, {"find": views._job_for, "extra": views.import_status_fields},
+         name="import_status"),
     path("imports/<int:pk>/confirm/", views.import_confirm, name="import_confirm"),
     path("imports/<int:pk>/retry/", views.import_retry, name="import_retry"),
 ]

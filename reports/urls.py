@@ -1,5 +1,7 @@
 from django.urls import path
 
+from jobs.views import job_status
+
 from . import api, views
 
 app_name = "reports"
@@ -9,7 +11,8 @@ urlpatterns = [
     path("verify/complain/", views.complain, name="complain"),
     path("upload/", views.upload, name="upload"),
     path("batches/<int:pk>/", views.batch_detail, name="batch"),
-    path("batches/<int:pk>/status/", views.batch_status, name="batch_status"),
+    path("batches/<int:pk>/status/", job_status, {"find": views._batch_for, "extra": views.batch_status_fields},
+         name="batch_status"),
     path("batches/<int:pk>/rejects/", views.batch_rejects, name="rejects"),
     path("batches/<int:pk>/retry/", views.batch_retry, name="batch_retry"),
     path("tokens/", views.tokens, name="tokens"),

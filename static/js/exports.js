@@ -1,17 +1,6 @@
-// Moves the progress bars of unfinished exports (progress.js) and shows each download link when its file is ready.
+// The export form (the list's progress bars are job_list.js's).
 (function () {
   "use strict";
-  document.querySelectorAll("[data-status-url]").forEach(function (row) {
-    window.qtsPollJob(row, row.dataset.statusUrl, {
-      running: window.qtsJobRunning,
-      done: function (data) {
-        var link = row.querySelector("[data-role=download]");
-        link.href = data.download_url;
-        link.classList.remove("d-none");
-      },
-    });
-  });
-
   // The year and "include submitted" only apply to the kinds that need a year (年度汇总): hide them otherwise.
   var form = document.querySelector("[data-year-kinds]");
   if (form) {
