@@ -4,8 +4,9 @@ exports), and the one rule for when a job counts as stuck.
 A transient fault (the database connection lost or refused, a locked SQLite database, a network or disk hiccup) is
 retried by Celery's own `autoretry_for` / `retry_backoff` (JobTask) when a worker runs the task; any other error —
 and a transient one after the last retry — marks the job failed at once with a Chinese message its owner sees, next
-to a 重试 button, so that no job is left hanging as running. A task run in-process (no broker: the embedded default) never raises Celery's `Retry` into
-the web request that sent it: a transient fault fails the job there too, to be retried by hand.
+to a 重试 button, so that no job is left hanging as running. A task run in-process (no broker: the embedded default)
+never raises Celery's `Retry` into the web request that sent it: a transient fault fails the job there too, to be
+retried by hand.
 """
 import errno
 import logging
@@ -117,10 +118,12 @@ def run_job_step(task, step, job_id: int, *, mark_failed, failure: str, advice: 
             # In-process (no broker): waiting and retrying would hold up the web request, and Celery's Retry would
             # escape into it. The owner retries by hand.
             log.warning("%s %s: %s; in-process, marked failed", task.name, job_id, exc)
-            mark_failed(job_id, f"{failure}：暂时故障（{exc.__class__.__name__}: {exc}"[:400] + "），请稍后重试" + advice)
+            message = f"{failure}：暂时故障（{exc.__class__.__name__}: {exc}"[:400]
+            mark_failed(job_id, message + "），请稍后重试" + advice)
             return
         if task.request.retries >= task.max_retries:
-            mark_failed(job_id, f"{failure}（已重试 {task.max_retries} 次）：{exc.__class__.__name__}: {exc}"[:450] + advice)
+            message = f"{failure}（已重试 {task.max_retries} 次）：{exc.__class__.__name__}: {exc}"[:450]
+            mark_failed(job_id, message + advice)
             return
         log.warning("%s %s: %s; retrying", task.name, job_id, exc)
         if release is not None:
