@@ -85,27 +85,3 @@ class User(AbstractUser):
                 raise ValidationError({"region": f"{self.get_role_display()}必须选择一个{wanted}区划。"})
         elif self.institution_id or self.region_id:
             raise ValidationError(f"{self.get_role_display()}不绑定机构或区划。")
-
-    @property
-    def is_filer(self):
-        return self.role == Role.FILER
-
-    @property
-    def is_city_officer(self):
-        return self.role == Role.CITY_OFFICER
-
-    @property
-    def is_provincial_reviewer(self):
-        return self.role == Role.PROVINCIAL_REVIEWER
-
-    @property
-    def is_samr_reviewer(self):
-        return self.role == Role.SAMR_REVIEWER
-
-    @property
-    def is_portal_admin(self):
-        return self.role == Role.ADMIN
-
-    @property
-    def is_regulator(self):
-        return self.role != Role.FILER

@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from accounts.clientip import client_ip
 from accounts import permissions
+from accounts.clientip import client_ip
 from accounts.scoping import visible_to
 from config.refusals import refusal_as_message
 from institutions.models import Institution

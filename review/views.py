@@ -88,7 +88,8 @@ def _render_detail(request, filing, *, decision_form=None, return_form=None, ext
     context.update({
         "filing": filing,
         "actions": actions,
-        "may_decide": permissions.can_decide(request.user, filing) or permissions.can_quality_return(request.user, filing),
+        "may_decide": (permissions.can_decide(request.user, filing)
+                       or permissions.can_quality_return(request.user, filing)),
         "review_refusal": workflow.review_window_refusal(filing, timezone.now()),
         "decision_form": decision_form or DecisionForm(initial=initial),
         "return_form": return_form or ReturnForm(initial=dict(initial), field_choices=choices),

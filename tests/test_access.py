@@ -38,7 +38,7 @@ def _example_url(name, pattern):
     groups = list(pattern.pattern.regex.groupindex)
     for value in candidates:
         try:
-            return reverse(name, kwargs={group: value for group in groups})
+            return reverse(name, kwargs=dict.fromkeys(groups, value))
         except NoReverseMatch:
             continue
     raise AssertionError(f"no example URL for {name}; add one to the access test")
@@ -70,3 +70,217 @@ def test_anonymous_visitor_is_sent_to_login(client, name, pattern):
     assert any(re.match(rf"^{re.escape(login)}(\?next=|$)", location) for login in logins), location
     if location.startswith(reverse("admin:login")):
         assert client.get(location)["Location"].startswith(reverse(settings.LOGIN_URL))
+
+
+# --- every URL as every role ----------------------------------------------------------------------------------------
+# One access matrix (shown in the README, "Roles and what each may see"): for each URL name, the roles that get in
+# (200, a redirect elsewhere than a login page, or 400/409 when the page refuses the test's input; a redirect with
+# an error message when the objects' state refuses the action). Every other logged-in role must be refused (403, 404,
+# the admin site's redirect to its login page, or sent back with an error message by the service it reached);
+# anonymous visitors are sent to the login page. The objects in the URLs belong to a Changsha institution (reviewed
+# by the province) and its filer; "other_filer" and "other_city" are the filer and city officer of a Zhuzhou
+# institution.
+ROLES = ("filer", "other_filer", "city", "other_city", "province", "samr", "admin")
+EVERYONE = frozenset(ROLES)
+FILERS = frozenset({"filer", "other_filer"})
+REGULATORS = frozenset({"city", "other_city", "province", "samr", "admin"})
+CHANGSHA = frozenset({"filer", "city", "province", "samr", "admin"})  # who sees the Changsha institution
+REVIEWERS = frozenset({"province", "samr", "admin"})
+OWN = frozenset({"filer"})  # the Changsha institution's own filer only
+
+ACCESS = {
+    "home": EVERYONE, "logout": "logout", "password_change": EVERYONE, "password_change_done": EVERYONE,
+    "login": "public", "healthz": "public", "reports:verify": "public", "reports:complain": "public",
+    "reports:api_upload": "token", "reports:api_batch": "token",
+    # filings
+    "filings:home": EVERYONE, "filings:overview": CHANGSHA, "filings:statistics": CHANGSHA,
+    "filings:annual_report": CHANGSHA, "filings:sr_report": CHANGSHA, "filings:submit": CHANGSHA,
+    "filings:withdraw": OWN, "filings:pdf": CHANGSHA, "filings:pdf_centre": CHANGSHA,
+    # institutions
+    "institutions:list": EVERYONE, "institutions:mine": FILERS, "institutions:detail": CHANGSHA,
+    "institutions:edit": OWN | {"admin"}, "institutions:edit_section": OWN | {"admin"},
+    "institutions:choose_authority": OWN | {"admin"}, "institutions:identity_change": OWN,
+    "institutions:identity_change_cancel": OWN, "institutions:identity_changes": REVIEWERS,
+    "institutions:identity_change_decide": {"province", "admin"},  # the institution's reviewing authority
+    "institutions:decode_cma": EVERYONE,
+    "institutions:imports": {"province", "admin"}, "institutions:import_template": {"province", "admin"},
+    # an import job is its creator's (here the province's)
+    "institutions:import_detail": {"province"}, "institutions:import_status": {"province"},
+    "institutions:import_confirm": {"province"}, "institutions:import_retry": {"province"},
+    # report numbers
+    "reports:upload": FILERS, "reports:tokens": FILERS, "reports:token_revoke": OWN,
+    "reports:batch": CHANGSHA, "reports:batch_status": CHANGSHA, "reports:rejects": CHANGSHA,
+    "reports:batch_retry": OWN,
+    "reports:missing": REGULATORS, "reports:complaints": REGULATORS, "reports:complaint": CHANGSHA - OWN,
+    "reports:remind": {"city", "province", "admin"},
+    # review
+    "review:queue": REVIEWERS, "review:detail": REVIEWERS, "review:start_review": {"province"},
+    "review:approve": {"province"}, "review:return": {"province"}, "review:quality_return": {"samr"},
+    "review:extension": REVIEWERS,
+    "review:progress": REGULATORS, "review:late_filers": REGULATORS, "review:late_filers_export": REGULATORS,
+    "review:remind": {"city", "province", "admin"}, "review:chasing": CHANGSHA - OWN,
+    # summaries: an export job is its creator's (here the Changsha city officer's) and the admins'
+    "summaries:dashboard": REGULATORS, "summaries:exports": REGULATORS,
+    "summaries:status": {"city", "admin"}, "summaries:download": {"city", "admin"},
+    "summaries:retry": {"city"},  # only who ran an export runs it again
+}
+# The admin site guards all of its pages itself (a new model's admin pages are covered by this rule): everyone but
+# admins is sent to its login page. As admins, only its index is requested: which model pages an admin may add to
+# or change is the admin classes' business, not access control.
+ADMIN_SITE = frozenset({"admin"})
+ADMIN_EXCEPTIONS = {"admin:login": "to_login", "admin:logout": "logout"}
+
+
+def _expected(name):
+    if name in ACCESS:
+        return ACCESS[name]
+    if name.startswith("admin:"):
+        return ADMIN_EXCEPTIONS.get(name, ADMIN_SITE)
+    return None
+
+
+def test_every_url_pattern_is_in_the_access_matrix():
+    missing = [name for name, _ in ALL if _expected(name) is None]
+    assert not missing, f"add these URL names to ACCESS in tests/test_access.py (and the README): {missing}"
+    stale = sorted(set(ACCESS) - {name for name, _ in ALL})
+    assert not stale, f"ACCESS names URLs that no longer exist: {stale}"
+
+
+@pytest.fixture
+def world(db):
+    """One of each object behind the URLs, and one user per role (the other filer and officer in Zhuzhou)."""
+    import datetime
+
+    from django.utils import timezone
+
+    from filings import services as filing_services
+    from institutions.models import IdentityChangeRequest, ImportJob
+    from institutions.services import registered_identity
+    from reports import services as report_services
+    from reports.models import Complaint, ReportNumberBatch
+    from reports.quarters import recent_quarters
+    from tests import factories
+
+    changsha, zhuzhou, hunan = (factories.region(code) for code in ("430100", "430200", "430000"))
+    year = factories.ReportingYearFactory()
+    lab = factories.filing_ready_institution(name="长沙甲检测有限公司", city=changsha, reviewing_authority="province")
+    other = factories.filing_ready_institution(name="株洲乙检测有限公司", city=zhuzhou)
+    users = {
+        "filer": factories.FilerFactory(institution=lab, email="filer@example.cn"),
+        "other_filer": factories.FilerFactory(institution=other),
+        "city": factories.CityOfficerFactory(region=changsha),
+        "other_city": factories.CityOfficerFactory(region=zhuzhou),
+        "province": factories.ProvincialReviewerFactory(region=hunan),
+        "samr": factories.SamrReviewerFactory(),
+        "admin": factories.AdminFactory(),
+    }
+    centre = factories.NationalCentreFactory(lead_institution=lab)
+    filing = factories.make_filing(lab, year=year)
+    factories.make_sr_report(filing, centre)
+    filing = filing_services.submit_filing(filing, actor=users["filer"], expected_version=filing.version)
+    change = IdentityChangeRequest.objects.create(
+        institution=lab, name=lab.name + "集团", legal_representative="赵强", credit_code=lab.credit_code,
+        city=changsha, reason="更名", requested_by=users["filer"], previous=registered_identity(lab),
+    )
+    objects = {
+        "filing": filing, "centre": centre, "institution": lab, "change": change, "year": year,
+        "import": ImportJob.objects.create(created_by=users["province"], region=hunan, original_name="名录.csv"),
+        "batch": ReportNumberBatch.objects.create(institution=lab, year=2024, quarter=1, uploaded_by=users["filer"]),
+        "token": report_services.create_token(actor=users["filer"], institution=lab, name="LIMS")[0],
+        "complaint": Complaint.objects.create(report_number="X-1", institution_text=lab.name, city=changsha,
+                                              description="d", contact="c"),
+        "export": factories.ExportJobFactory(created_by=users["city"]),
+    }
+    due = timezone.localtime(timezone.now() + datetime.timedelta(days=10)).strftime("%Y-%m-%d %H:%M")
+    decision = {"version": filing.version, "comment": "请更正", "due": due}
+    posts = {  # valid input where a view checks the form before the user's authority
+        "review:approve": decision, "review:return": decision, "review:quality_return": decision,
+        "institutions:identity_change_decide": {"decision": "refuse", "comment": "材料不全"},
+        "review:remind": {"year": year.year, "institution": lab.pk},
+        "reports:remind": {"quarter": recent_quarters(1)[0].code, "institution": lab.pk},
+        "review:extension": {"until": timezone.localtime(year.closes_at + datetime.timedelta(days=10)).strftime(
+            "%Y-%m-%d %H:%M"), "reason": "疫情"},
+        "institutions:choose_authority": {"authority": "province"},
+    }
+    return {"users": users, "objects": objects, "posts": posts}
+
+
+# Which object each URL's pk names (by URL name prefix, the longest match wins).
+PK_OF = {
+    "filings:": "filing", "institutions:": "institution", "institutions:identity_change_": "change",
+    "institutions:import_": "import", "reports:batch": "batch", "reports:rejects": "batch",
+    "reports:api_batch": "batch", "reports:token_": "token", "reports:complaint": "complaint", "review:": "filing",
+    "review:chasing": "institution", "review:extension": "institution", "summaries:": "export",
+}
+
+
+def _world_url(name, pattern, objects):
+    converters = getattr(pattern.pattern, "converters", {})
+    if name.startswith("admin:") or not converters:
+        return _example_url(name, pattern)
+    owner = objects[PK_OF[max((prefix for prefix in PK_OF if name.startswith(prefix)), key=len)]]
+    values = {"pk": owner.pk, "centre_id": objects["centre"].pk, "year": objects["year"].year, "section": "sites",
+              "kind": "sr-report" if "centre_id" in converters else "annual-report"}
+    return reverse(name, kwargs={key: values[key] for key in converters})
+
+
+def _outcome(response):
+    from django.contrib.messages import constants, get_messages
+
+    location = response.get("Location", "") if response.status_code == 302 else ""
+    if any(location.startswith(reverse(login)) for login in (settings.LOGIN_URL, "admin:login")):
+        return "to_login"
+    if response.status_code in (403, 404):
+        return "refused"
+    if response.status_code == 401:
+        return "token"
+    assert response.status_code != 405, "GET and POST both refused"
+    if location and any(m.level == constants.ERROR for m in get_messages(response.wsgi_request)):
+        return "sent_back"  # with an error message: the service refused this user, or this object's state
+    return "in"
+
+
+# What a role in the matrix's set may get, what any other role may get, and what the special entries expect.
+ALLOWED = {"in", "sent_back"}
+REFUSED = {"refused", "to_login", "sent_back"}
+SPECIAL = {"public": {"in"}, "token": {"token"}, "to_login": {"to_login"}, "logout": {"in", "to_login"}}
+
+
+def _request(client, url, data):
+    from django.db import transaction
+
+    with transaction.atomic():  # each request's changes are undone, so every role meets the same objects
+        response = client.get(url)
+        if response.status_code == 405:
+            response = client.post(url, data)
+        transaction.set_rollback(True)
+    return response
+
+
+@pytest.mark.django_db
+def test_every_url_answers_every_role_as_the_access_matrix_says(world):
+    from django.test import Client
+
+    def logged_in(role):
+        client = Client()
+        client.force_login(world["users"][role])
+        return client
+
+    clients = {role: logged_in(role) for role in ROLES}
+    wrong = []
+    for name, pattern in ALL:
+        expected = _expected(name)
+        url = _world_url(name, pattern, world["objects"])
+        data = world["posts"].get(name, {})
+        for role in ROLES:
+            if name.startswith("admin:") and role == "admin" and name != "admin:index" and expected == ADMIN_SITE:
+                continue
+            client = logged_in(role) if expected == "logout" else clients[role]
+            got = _outcome(_request(client, url, data))
+            if isinstance(expected, str):
+                want = SPECIAL[expected]
+            else:
+                want = ALLOWED if role in expected else REFUSED
+            if got not in want:
+                wrong.append(f"{name} ({url}) as {role}: {got}, expected {' or '.join(sorted(want))}")
+    assert not wrong, "\n".join(wrong)
