@@ -218,6 +218,7 @@ class _Numbers:
         self.error = None
         self.exhausted = False
         self.pause_at = None  # time.monotonic() after which read() ends the current COPY, so progress can be written
+        self._sent = False
         self._iterator = None
 
     @property
@@ -237,8 +238,8 @@ class _Numbers:
         """About `size` bytes of "number\\n" lines (the driver sends whatever is returned; b"" ends the COPY)."""
         if self._iterator is None:
             self._iterator = iter(self)
-        if self.pause_at is not None and time.monotonic() >= self.pause_at:
-            self.pause_at = None
+        if self.pause_at is not None and self._sent and time.monotonic() >= self.pause_at:
+            self.pause_at, self._sent = None, False  # each segment carries at least one batch
             return b""
         batch = []
         try:
@@ -253,6 +254,7 @@ class _Numbers:
             self.exhausted = True
             return b""
         batch.append("")
+        self._sent = True
         return "\n".join(batch).encode("utf-8")
 
 
@@ -386,11 +388,13 @@ def _stage_portable(cursor, numbers: _Numbers):
     while True:
         pause_at = time.monotonic() + ReportNumberBatch.PROGRESS_INTERVAL
         with transaction.atomic():
-            while time.monotonic() < pause_at:
+            while True:  # at least one chunk per segment
                 chunk = [(number,) for number in itertools.islice(remaining, _PORTABLE_CHUNK)]
                 if not chunk:
                     return
                 cursor.executemany(f"INSERT INTO {_STAGING} (number) VALUES (%s)", chunk)
+                if time.monotonic() >= pause_at:
+                    break
         yield
 
 

@@ -258,3 +258,31 @@ def test_an_upload_status_is_shown_to_its_institution_only(client):
     assert COMMON_KEYS <= set(data) and (data["progress"], data["accepted"], data["rejects_url"]) == (42, 0, "")
     stranger = factories.FilerFactory(institution=factories.InstitutionFactory())
     assert _status(client, stranger, "reports:batch_status", batch.pk).status_code == 404
+
+
+# --- report-number uploads: progress in the row while the lines are checked ---------------------------------------
+
+@pytest.mark.parametrize("portable", [False, True], ids=["copy", "portable"])
+def test_an_upload_writes_its_progress_to_the_row_between_segments(monkeypatch, settings, tmp_path, portable):
+    from reports import services as report_services
+
+    settings.MEDIA_ROOT = tmp_path
+    monkeypatch.setattr(ReportNumberBatch, "PROGRESS_INTERVAL", 0)
+    monkeypatch.setattr(report_services._Numbers, "BATCH", 50)
+    monkeypatch.setattr(report_services, "_PORTABLE_CHUNK", 50)
+    seen = []
+    original = ReportNumberBatch.mark_progress.__func__
+
+    def spy(cls, job_id, percent, stage):
+        original(cls, job_id, percent, stage)
+        seen.append(ReportNumberBatch.objects.values_list("progress", "stage").get(pk=job_id))
+
+    monkeypatch.setattr(ReportNumberBatch, "mark_progress", classmethod(spy))
+    path = tmp_path / "n.txt"
+    path.write_text("".join(f"A-{n}\n" for n in range(2000)) + "坏 行\n", encoding="utf-8")
+    batch = ReportNumberBatch.objects.create(institution=factories.InstitutionFactory(), year=2024, quarter=1,
+                                             status="running")
+    batch = report_services.ingest_file(batch, path, portable=portable)
+    percents = [percent for percent, _stage in seen]
+    assert len(seen) > 3 and percents == sorted(percents) and seen[-1] == (91, "正在写入数据库")
+    assert (batch.status, batch.progress, batch.accepted, batch.rejected) == ("done", 100, 2000, 1)
