@@ -19,8 +19,7 @@ from institutions.models import ImportJob
 from jobs.models import BackgroundJob
 from reports import tasks as report_tasks
 from reports.models import ReportNumberBatch
-from summaries import services as export_services
-from summaries import tasks as export_tasks
+from summaries import services as export_services, tasks as export_tasks
 from summaries.models import ExportJob
 from tests import factories
 
