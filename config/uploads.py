@@ -12,10 +12,11 @@ import posixpath
 import unicodedata
 import zipfile
 from array import array
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pyexpat import ExpatError, ParserCreate
-from typing import BinaryIO, Callable, Iterator
+from typing import BinaryIO
 
 from .refusals import DomainRefusal
 
@@ -287,7 +288,7 @@ def _feed(archive: zipfile.ZipFile, name: str, parser, progress: Callable[[float
 class _Text:
     """Character data of one element, keeping at most `cap` characters and counting the rest."""
 
-    __slots__ = ("cap", "parts", "kept", "length")
+    __slots__ = ("cap", "kept", "length", "parts")
 
     def __init__(self, cap: int):
         self.cap, self.parts, self.kept, self.length = cap, [], 0, 0

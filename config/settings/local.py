@@ -1,5 +1,5 @@
 """A developer's or newcomer's machine: debug pages and demo data allowed, embedded defaults unless told otherwise."""
-from .base import *  # noqa: F401,F403
+from .base import *  # noqa: F403
 from .base import env
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)

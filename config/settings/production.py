@@ -1,7 +1,7 @@
 """Production: every secret and host from the environment; passes `manage.py check --deploy` with no warnings."""
 from django.core.exceptions import ImproperlyConfigured
 
-from .base import *  # noqa: F401,F403
+from .base import *  # noqa: F403
 from .base import EMAIL_BACKEND, LOGGING, env
 
 DEBUG = False

@@ -7,8 +7,8 @@ import os
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/qts")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/14")
 
-from .base import *  # noqa: E402,F401,F403
-from .base import DATABASES, env  # noqa: E402
+from .base import *  # noqa: F403
+from .base import DATABASES, env
 
 if not DATABASES["default"]["ENGINE"].endswith("postgresql"):
     raise RuntimeError("测试必须使用 PostgreSQL：请把 DATABASE_URL 设为 postgres://… 地址")

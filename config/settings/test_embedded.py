@@ -18,7 +18,7 @@ os.environ["DATABASE_URL"] = f"sqlite:///{_TEMPORARY / 'db.sqlite3'}"
 os.environ["REDIS_URL"] = ""
 os.environ["QTS_MEDIA_ROOT"] = str(_TEMPORARY / "media")
 
-from .local import *  # noqa: E402,F401,F403
+from .local import *  # noqa: E402, F403
 from .local import CELERY_TASK_ALWAYS_EAGER, DATABASES  # noqa: E402
 
 if not DATABASES["default"]["ENGINE"].endswith("sqlite3") or not CELERY_TASK_ALWAYS_EAGER:
