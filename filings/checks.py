@@ -186,8 +186,7 @@ def _sr_phones(report):
 def check_sr_report(report, *, stats=None, certificate_numbers=None, year=None) -> list[Finding]:
     """One centre's report; `stats` (the entity's statistics) and `certificate_numbers` (its certificates valid in
     the year) enable the checks against the legal entity."""
-    from .models import FilingStatistics
-    from .models import SocialResponsibilityReport as M
+    from .models import FilingStatistics, SocialResponsibilityReport as M
 
     centre = report.centre.name
     findings = []

@@ -18,7 +18,13 @@ from institutions.models import Institution, NationalCentre, ReviewingAuthority
 
 from . import snapshots
 from .models import (
-    AnnualReport, Filing, FilingSnapshot, FilingStatistics, FilingTransition, ReportingYear, SocialResponsibilityReport,
+    AnnualReport,
+    Filing,
+    FilingSnapshot,
+    FilingStatistics,
+    FilingTransition,
+    ReportingYear,
+    SocialResponsibilityReport,
     WarningExplanation,
 )
 from .progress import PROGRESS_LABELS, progress_label
@@ -241,7 +247,7 @@ def seed_filings(rng, institutions) -> str:
         SocialResponsibilityReport.objects.bulk_create(sr_reports)
         _history(rng, [filing for filing, _ in filings if filing.status != S.DRAFT], system, reviewers, now)
 
-    counts = {label: 0 for label in PROGRESS_LABELS.values()}
+    counts = dict.fromkeys(PROGRESS_LABELS.values(), 0)
     for _, _, _, state in plans:
         counts[progress_label(state)] += 1
     detail = "，".join(f"{label} {n}" for label, n in counts.items())

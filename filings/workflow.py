@@ -2,8 +2,8 @@
 filing's status. Each transition checks the actor and the time window, runs in one transaction with the filing row
 locked, refuses a stale version, bumps the version, and writes one FilingTransition row."""
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from django.db import transaction
 from django.utils import timezone

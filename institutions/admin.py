@@ -3,8 +3,18 @@ from django.contrib import admin
 
 from . import selectors, services
 from .models import (
-    CmaCertificate, CmaField, CmaIssuer, IdentityChangeRequest, ImportJob, Institution, NationalCentre,
-    OtherQualification, ProfessionalField, Region, Site, SupervisingDepartment,
+    CmaCertificate,
+    CmaField,
+    CmaIssuer,
+    IdentityChangeRequest,
+    ImportJob,
+    Institution,
+    NationalCentre,
+    OtherQualification,
+    ProfessionalField,
+    Region,
+    Site,
+    SupervisingDepartment,
 )
 
 

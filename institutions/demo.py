@@ -8,7 +8,15 @@ from stdnum.cn import uscc
 
 from .authority import derive_reviewing_authority
 from .models import (
-    CertificateLevel, CmaCertificate, CmaField, CmaIssuer, Institution, NationalCentre, ProfessionalField, Region, Site,
+    CertificateLevel,
+    CmaCertificate,
+    CmaField,
+    CmaIssuer,
+    Institution,
+    NationalCentre,
+    ProfessionalField,
+    Region,
+    Site,
     SupervisingDepartment,
 )
 

@@ -11,8 +11,14 @@ from django.utils import timezone
 from accounts.scoping import visible_to
 
 from .models import (
-    CertificateLevel, CmaCertificate, Institution, OtherQualification, ProfessionalField,
-    Region, ReviewingAuthority, Site,
+    CertificateLevel,
+    CmaCertificate,
+    Institution,
+    OtherQualification,
+    ProfessionalField,
+    Region,
+    ReviewingAuthority,
+    Site,
 )
 
 

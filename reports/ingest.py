@@ -13,9 +13,9 @@ import csv
 import json
 import re
 import unicodedata
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 from config import uploads
 from config.uploads import FileRefused

@@ -7,7 +7,11 @@ from dataclasses import dataclass
 from django.db.models import Count, F, Q, Sum
 
 from filings.progress import (  # noqa: F401 (PROGRESS_LABELS, PROGRESS_STATES re-exported for the sheets)
-    HANDED_IN, NOT_STARTED, PROGRESS_LABELS, PROGRESS_STATES, handed_in_counts,
+    HANDED_IN,
+    NOT_STARTED,
+    PROGRESS_LABELS,
+    PROGRESS_STATES,
+    handed_in_counts,
 )
 from institutions.models import Institution
 
@@ -133,7 +137,7 @@ def counted_filings(institutions, years, *, include_submitted: bool):
 
 
 def _empty(keys):
-    return {key: 0 for key in keys}
+    return dict.fromkeys(keys, 0)
 
 
 def _clean(row, keys):

@@ -1,6 +1,6 @@
 """The kinds of export a user can start. Each builds one workbook from the job's region (and year)."""
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 
 @dataclass(frozen=True)
