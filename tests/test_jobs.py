@@ -19,8 +19,7 @@ from institutions.models import ImportJob
 from reports import services as report_services
 from reports.models import ReportNumber, ReportNumberBatch
 from reports.quarters import Quarter
-from summaries import services as export_services
-from summaries import tasks as export_tasks
+from summaries import services as export_services, tasks as export_tasks
 from summaries.models import ExportJob
 from tests import factories
 from tests.institutions.test_import import GOOD, csv_upload

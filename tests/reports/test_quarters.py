@@ -7,7 +7,7 @@ import pytest
 from reports.quarters import SHANGHAI, Quarter, recent_quarters
 from reports.services import UploadRefused, check_quarter
 
-UTC = datetime.timezone.utc
+UTC = datetime.UTC
 
 
 @pytest.mark.parametrize("quarter, last_on_time, first_late", [

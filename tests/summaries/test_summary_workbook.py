@@ -14,8 +14,7 @@ from institutions.models import Institution, ProfessionalField
 from summaries import services
 from summaries.models import ExportJob
 from tests import factories
-from tests.summaries.conftest import LAST_YEAR_STATS, build, table
-from tests.summaries.conftest import statistics_of as _statistics
+from tests.summaries.conftest import LAST_YEAR_STATS, build, statistics_of as _statistics, table
 
 SHEETS = ["总体情况", "按市州", "按机构性质", "按所有制", "按专业领域", "按规模", "填报进度", "报告编号上传情况", "机构明细"]
 
