@@ -157,7 +157,10 @@ def text_encoding(handle: BinaryIO, *, fallback: str = "gbk") -> str:
                     break
     finally:
         handle.seek(0)
-    raise FileRefused("无法识别文件编码：只接受 UTF-8（可带 BOM）或 GBK 编码的文本文件，请用记事本或 Excel 另存为 UTF-8 后重新上传。")
+    raise FileRefused(
+        "无法识别文件编码：只接受 UTF-8（可带 BOM）或 GBK 编码的文本文件，"
+        "请用记事本或 Excel 另存为 UTF-8 后重新上传。"
+    )
 
 
 # --- zip archives ---------------------------------------------------------------------------------------------------
@@ -190,7 +193,7 @@ def open_zip(source, limits: ZipLimits) -> zipfile.ZipFile:
     try:
         archive = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, EOFError, ValueError):
-        raise FileRefused("该文件已损坏，无法打开；请重新保存（Excel 工作簿另存为 .xlsx）后上传。")
+        raise FileRefused("该文件已损坏，无法打开；请重新保存（Excel 工作簿另存为 .xlsx）后上传。") from None
     try:
         members = archive.infolist()
         if len(members) > limits.max_members:
@@ -263,7 +266,9 @@ def _parser(start, end=None, chars=None):
     return parser
 
 
-def _feed(archive: zipfile.ZipFile, name: str, parser, progress: Callable[[float], None] | None = None) -> Iterator[None]:
+def _feed(
+    archive: zipfile.ZipFile, name: str, parser, progress: Callable[[float], None] | None = None
+) -> Iterator[None]:
     """Feed a member to the parser chunk by chunk, yielding after each chunk so the caller can take what it found."""
     size = max(archive.getinfo(name).file_size, 1)
     done = 0
@@ -280,9 +285,9 @@ def _feed(archive: zipfile.ZipFile, name: str, parser, progress: Callable[[float
             parser.Parse(b"", True)
             yield
     except ExpatError:
-        raise FileRefused("该 XLSX 文件内容已损坏（XML 格式错误），请用 Excel 另存后重新上传。")
+        raise FileRefused("该 XLSX 文件内容已损坏（XML 格式错误），请用 Excel 另存后重新上传。") from None
     except (zipfile.BadZipFile, EOFError, OSError) as error:  # a CRC mismatch or a truncated member
-        raise FileRefused(f"该 XLSX 文件已损坏，无法读取（{error.__class__.__name__}）。")
+        raise FileRefused(f"该 XLSX 文件已损坏，无法读取（{error.__class__.__name__}）。") from error
 
 
 class _Text:
@@ -383,7 +388,9 @@ class Workbook:
                 self._epoch_1904 = attrs.get("date1904") in ("1", "true")
 
         self._parse_part("xl/workbook.xml", start)
-        self._shared_target = next((t for t, k in rels.values() if k.endswith("/sharedStrings")), "xl/sharedStrings.xml")
+        self._shared_target = next(
+            (t for t, k in rels.values() if k.endswith("/sharedStrings")), "xl/sharedStrings.xml"
+        )
         self._styles_target = next((t for t, k in rels.values() if k.endswith("/styles")), "xl/styles.xml")
         self._shared: _SharedStrings | None = None
         self._date_styles: set[int] | None = None
@@ -413,7 +420,10 @@ class Workbook:
         def start(tag, attrs):
             if _local(tag) == "Relationship" and attrs.get("TargetMode") != "External":
                 target = attrs.get("Target", "")
-                path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(base, target))
+                if target.startswith("/"):
+                    path = target.lstrip("/")
+                else:
+                    path = posixpath.normpath(posixpath.join(base, target))
                 found[attrs.get("Id", "")] = (path, attrs.get("Type", ""))
 
         self._parse_part(name, start)
@@ -493,7 +503,8 @@ class Workbook:
             self._shared = self._load_shared_strings()
             self._date_styles = self._load_styles()
         shared, date_styles = self._shared, self._date_styles
-        epoch = datetime.datetime(1904, 1, 1) if self._epoch_1904 else None
+        # Excel serial dates are naive by definition (no zone in the file).
+        epoch = datetime.datetime(1904, 1, 1) if self._epoch_1904 else None  # noqa: DTZ001
         cap, max_column = self.limits.cell_chars, min(columns or self.limits.max_column, self.limits.max_column)
         finished: list[tuple[int, list]] = []
         # The row being read, and the cell being read: its column, type, style, and the text of <v>, <f> or <is>.
@@ -590,7 +601,7 @@ class Workbook:
             if kind == "d":
                 return datetime.datetime.fromisoformat(value)
         except (ValueError, IndexError, OverflowError):
-            raise FileRefused("该 XLSX 文件含有无法识别的单元格值，请用 Excel 另存后重新上传。")
+            raise FileRefused("该 XLSX 文件含有无法识别的单元格值，请用 Excel 另存后重新上传。") from None
         return value  # "str" (a formula's cached text), "e" (an error such as #N/A)
 
 
