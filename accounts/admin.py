@@ -13,8 +13,8 @@ class PortalUserAdmin(UserAdmin):
     list_filter = ("role", "is_active", "region")
     search_fields = ("username", "first_name", "last_name", "email", "institution__name")
     autocomplete_fields = ("institution",)
-    fieldsets = UserAdmin.fieldsets + (("角色与范围", {"fields": ("role", "institution", "region", "phone")}),)
-    add_fieldsets = UserAdmin.add_fieldsets + (("角色与范围", {"fields": ("role", "institution", "region")}),)
+    fieldsets = (*UserAdmin.fieldsets, ("角色与范围", {"fields": ("role", "institution", "region", "phone")}))
+    add_fieldsets = (*UserAdmin.add_fieldsets, ("角色与范围", {"fields": ("role", "institution", "region")}))
 
 
 if admin.site.is_registered(AccessAttempt):

@@ -9,7 +9,9 @@ urlpatterns = [
     path("", views.home, name="home"),
     path(
         "accounts/login/",
-        login_not_required(auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True)),
+        login_not_required(
+            auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True)
+        ),
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
