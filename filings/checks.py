@@ -111,7 +111,8 @@ def check_statistics(stats, previous=None) -> list[Finding]:
         if getattr(stats, part) is not None and _n(getattr(stats, part)) > _n(getattr(stats, whole)):
             findings.append(Finding(
                 code, ERROR, f"statistics.{part}",
-                f"“{_label(M, part)}”（{getattr(stats, part)}）不能大于“{_label(M, whole)}”（{_n(getattr(stats, whole))}）。",
+                f"“{_label(M, part)}”（{getattr(stats, part)}）"
+                f"不能大于“{_label(M, whole)}”（{_n(getattr(stats, whole))}）。",
             ))
     public_parts = ["public_income_subsidy", "public_income_service", "public_income_business"]
     subsidy_too_large = any(f.code == "E111" for f in findings)
@@ -124,7 +125,8 @@ def check_statistics(stats, previous=None) -> list[Finding]:
     if over_500k and value_total is not None and over_500k * OVER_500K_VALUE > value_total:
         findings.append(Finding(
             "E113", ERROR, "statistics.instruments_over_500k",
-            f"“{_label(M, 'instruments_over_500k')}”为 {over_500k} 台套，其原值至少 {over_500k * OVER_500K_VALUE} 万元，"
+            f"“{_label(M, 'instruments_over_500k')}”为 {over_500k} 台套，"
+            f"其原值至少 {over_500k * OVER_500K_VALUE} 万元，"
             f"大于“{_label(M, 'instrument_value_total')}”（{value_total}），请核对。",
         ))
 
@@ -212,7 +214,8 @@ def check_sr_report(report, *, stats=None, certificate_numbers=None, year=None) 
     required = set(SR_REQUIRED) | set(SR_WORK_COUNTS)
     for part, whole in [("instruments_imported", "instruments"), ("proficiency_organised", "proficiency_batches"),
                         ("national_standards_lead", "national_standards"),
-                        ("industry_standards_lead", "industry_standards"), ("external_funding_state", "external_funding")]:
+                        ("industry_standards_lead", "industry_standards"),
+                        ("external_funding_state", "external_funding")]:
         if whole in required and getattr(report, whole) is None:
             continue  # E140 / E150 already ask for the whole
         if getattr(report, part) is not None and _n(getattr(report, part)) > _n(getattr(report, whole)):

@@ -34,8 +34,8 @@ S = Filing.Status
 STATE_WEIGHTS = [(None, 14), (S.DRAFT, 18), (S.SUBMITTED, 14), (S.IN_REVIEW, 8), (S.RETURNED, 6), (S.APPROVED, 40)]
 
 ANNUAL_REPORT_TEXT = {
-    "compliance": "本机构持续符合资质认定条件和要求：技术负责人、授权签字人保持稳定，人员持证上岗；仪器设备按期检定校准；"
-                  "检测场所环境满足标准要求；管理体系运行有效，年度内部审核和管理评审已完成。",
+    "compliance": "本机构持续符合资质认定条件和要求：技术负责人、授权签字人保持稳定，人员持证上岗；"
+                  "仪器设备按期检定校准；检测场所环境满足标准要求；管理体系运行有效，年度内部审核和管理评审已完成。",
     "conduct": "严格遵守《检验检测机构监督管理办法》和从业规范，独立、公正出具报告，未发生出具虚假或不实报告的情形；"
                "按规定公示资质信息并上传报告编号。",
     "activities": "全年围绕资质认定能力范围开展检验检测业务，主要服务于政府监督抽查、工程建设和社会委托检测，"
@@ -55,7 +55,7 @@ def _split(rng, total: int, shares: list[float]) -> list[int]:
     parts = [int(total * share * rng.uniform(0.8, 1.2)) for share in shares[:-1]]
     while sum(parts) > total:
         parts[parts.index(max(parts))] -= 1
-    return parts + [total - sum(parts)]
+    return [*parts, total - sum(parts)]
 
 
 def demo_statistics(rng, nature: str, scale: float = 1.0) -> dict:
@@ -74,9 +74,9 @@ def demo_statistics(rng, nature: str, scale: float = 1.0) -> dict:
     values = dict(
         staff_total=staff,
         **dict(zip(["staff_doctorate", "staff_master", "staff_bachelor", "staff_college_or_below"],
-                   _split(rng, staff, [0.01, 0.1, 0.45, 0.44]))),
+                   _split(rng, staff, [0.01, 0.1, 0.45, 0.44]), strict=True)),
         **dict(zip(["staff_senior_title", "staff_intermediate_title", "staff_junior_title", "staff_no_title"],
-                   _split(rng, staff, [0.1, 0.25, 0.3, 0.35]))),
+                   _split(rng, staff, [0.1, 0.25, 0.3, 0.35]), strict=True)),
         instruments_total=instruments, instruments_domestic=instruments - imported, instruments_imported=imported,
         instruments_over_500k=min(instruments, int(instruments * rng.uniform(0, 0.02))),
         instrument_value_total=value_total, instrument_value_domestic=value_total - value_imported,
@@ -109,16 +109,16 @@ def _scaled(values: dict, factor: float, rng, nature: str) -> dict:
     new = dict(values)
     new["staff_total"] = staff
     new.update(zip(["staff_doctorate", "staff_master", "staff_bachelor", "staff_college_or_below"],
-                   _split(rng, staff, [0.01, 0.1, 0.45, 0.44])))
+                   _split(rng, staff, [0.01, 0.1, 0.45, 0.44]), strict=True))
     new.update(zip(["staff_senior_title", "staff_intermediate_title", "staff_junior_title", "staff_no_title"],
-                   _split(rng, staff, [0.1, 0.25, 0.3, 0.35])))
+                   _split(rng, staff, [0.1, 0.25, 0.3, 0.35]), strict=True))
     instruments = max(5, round(values["instruments_total"] * factor))
     imported = min(instruments, values["instruments_imported"])
     new.update(instruments_total=instruments, instruments_domestic=instruments - imported,
                instruments_imported=imported, instruments_over_500k=min(instruments, values["instruments_over_500k"]))
     reports = round(values["reports_total"] * factor)
     new.update(zip(["reports_enforcement", "reports_judicial", "reports_other", "reports_commissioned"],
-                   _split(rng, reports, [0.12, 0.01, 0.05, 0.82])))
+                   _split(rng, reports, [0.12, 0.01, 0.05, 0.82]), strict=True))
     new["reports_total"] = reports
     for amount in ("revenue", "total_assets", "enterprise_costs", "enterprise_taxes", "enterprise_payroll"):
         if values.get(amount) is not None:
@@ -206,7 +206,7 @@ def seed_filings(rng, institutions) -> str:
     system = users["admin"]
     demo_filer_institution = users["filer"].institution_id
     now = timezone.now()
-    states, weights = zip(*STATE_WEIGHTS)
+    states, weights = zip(*STATE_WEIGHTS, strict=True)
 
     plans = []  # (institution, 2022 values, 2023 values, 2023 state)
     for institution in institutions:

@@ -67,7 +67,7 @@ PUBLIC_FINANCE = ["public_income_total", "public_income_subsidy", "public_income
 class StatisticsForm(VersionedForm):
     class Meta:
         model = FilingStatistics
-        exclude = ["filing"]
+        exclude = ["filing"]  # noqa: DJ006 -- on purpose: an indicator added to the model appears on the form
 
     def __init__(self, *args, nature="enterprise", **kwargs):
         super().__init__(*args, **kwargs)
@@ -86,7 +86,7 @@ class StatisticsForm(VersionedForm):
 class AnnualReportForm(VersionedForm):
     class Meta:
         model = AnnualReport
-        exclude = ["filing"]
+        exclude = ["filing"]  # noqa: DJ006 -- on purpose: a section added to the model appears on the form
         widgets = {name: forms.Textarea(attrs={"rows": 8, "maxlength": 20000})
                    for name in ["compliance", "conduct", "activities", "achievements"]}
 
@@ -109,7 +109,7 @@ def validate_document(upload):
                 if "word/document.xml" in archive.namelist():
                     return
         except UnsafeArchive as refusal:
-            raise forms.ValidationError(f"附件：{refusal}")
+            raise forms.ValidationError(f"附件：{refusal}") from None
         except FileRefused:
             pass  # damaged or encrypted: not a document we accept (the message below)
         finally:
@@ -123,8 +123,10 @@ class SocialResponsibilityForm(VersionedForm):
 
     class Meta:
         model = SocialResponsibilityReport
-        exclude = ["filing", "centre", "deputies"]
-        widgets = {"contribution": forms.Textarea(attrs={"rows": 8}), "responsibility": forms.Textarea(attrs={"rows": 8})}
+        exclude = ["filing", "centre", "deputies"]  # noqa: DJ006 -- on purpose: a figure added to the model appears
+        widgets = {
+            "contribution": forms.Textarea(attrs={"rows": 8}), "responsibility": forms.Textarea(attrs={"rows": 8}),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

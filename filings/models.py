@@ -51,6 +51,10 @@ class ReportingYear(models.Model):
     def __str__(self):
         return f"{self.year}年度"
 
+    def save(self, *args, **kwargs):
+        self.apply_defaults()
+        super().save(*args, **kwargs)
+
     def apply_defaults(self):
         """Fill the dates left blank with the default window (default_window)."""
         if not self.year:
@@ -60,10 +64,6 @@ class ReportingYear(models.Model):
         self.closes_at = self.closes_at or closes
         # An admin who moves the window's close and leaves the review close blank gets the window's close.
         self.review_closes_at = self.review_closes_at or self.closes_at
-
-    def save(self, *args, **kwargs):
-        self.apply_defaults()
-        super().save(*args, **kwargs)
 
     def clean(self):
         self.apply_defaults()
@@ -210,6 +210,9 @@ class FilingStatistics(models.Model):
     ABOVE_SCALE_REVENUE = 1000  # 万元, i.e. 10 million yuan
     SMALL_MICRO_STAFF = 100
 
+    def __str__(self):
+        return f"统计调查数据（填报 {self.filing_id}）"
+
     @property
     def is_above_scale(self):
         """规模以上: revenue of 10 million yuan or more."""
@@ -244,6 +247,9 @@ class AnnualReport(models.Model):
     class Meta:
         verbose_name = "年度报告"
         verbose_name_plural = "年度报告"
+
+    def __str__(self):
+        return f"年度报告（填报 {self.filing_id}）"
 
 
 def sr_document_path(instance, filename):
@@ -301,7 +307,9 @@ class SocialResponsibilityReport(models.Model):
     research_funding = _amount("科研经费投入（万元）")
     research_share = _amount("科研投入占业务收入（%）")
     commissioned_batches = _count("承担委托检验检测（批次）")
-    commissioned_growth = models.DecimalField("委托检验检测批次增长（%）", max_digits=8, decimal_places=2, null=True, blank=True)
+    commissioned_growth = models.DecimalField(
+        "委托检验检测批次增长（%）", max_digits=8, decimal_places=2, null=True, blank=True
+    )
     commissioned_income_share = _amount("委托检验检测收入占业务总收入（%）")
     income_growth = models.DecimalField("收入增长（%）", max_digits=8, decimal_places=2, null=True, blank=True)
     external_funding = _amount("获得外部资金投入（万元）")
@@ -336,6 +344,9 @@ class WarningExplanation(models.Model):
         verbose_name_plural = "预警说明"
         constraints = [models.UniqueConstraint(fields=["filing", "code"], name="one_explanation_per_code")]
 
+    def __str__(self):
+        return f"预警说明 {self.code}（填报 {self.filing_id}）"
+
 
 class FilingTransition(models.Model):
     """One state change of a filing: who, when, from what, to what, and the comment."""
@@ -344,7 +355,9 @@ class FilingTransition(models.Model):
     action = models.CharField("操作", max_length=30)
     from_status = models.CharField("原状态", max_length=10, choices=Filing.Status.choices)
     to_status = models.CharField("新状态", max_length=10, choices=Filing.Status.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="操作人", on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="操作人", on_delete=models.PROTECT, related_name="+"
+    )
     at = models.DateTimeField("时间", default=timezone.now)
     comment = models.TextField("意见", blank=True)
     due = models.DateTimeField("更正截止", null=True, blank=True)
@@ -355,6 +368,9 @@ class FilingTransition(models.Model):
         verbose_name = "状态变更记录"
         verbose_name_plural = "状态变更记录"
         ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{self.get_from_status_display()} → {self.get_to_status_display()}（填报 {self.filing_id}）"
 
 
 class FilingSnapshot(models.Model):
@@ -372,16 +388,19 @@ class FilingSnapshot(models.Model):
         ordering = ["filing", "-number"]
         constraints = [models.UniqueConstraint(fields=["filing", "number"], name="unique_snapshot_number")]
 
-    @staticmethod
-    def fingerprint_of(data) -> str:
-        canonical = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    def __str__(self):
+        return f"提交快照 {self.number}（填报 {self.filing_id}）"
 
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise ValidationError("提交快照不可修改。")
         self.fingerprint = self.fingerprint_of(self.data)
         super().save(*args, **kwargs)
+
+    @staticmethod
+    def fingerprint_of(data) -> str:
+        canonical = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
     def delete(self, *args, **kwargs):
         raise ValidationError("提交快照不可删除。")

@@ -71,10 +71,13 @@ def sr_reports_in_force(filing) -> list[tuple]:
         if snapshot is None:
             centres = NationalCentre.objects.filter(lead_institution_id=filing.institution_id)
         else:
-            centres = NationalCentre.objects.filter(pk__in=[r["centre_id"] for r in snapshot.data.get("sr_reports", [])])
+            centre_ids = [r["centre_id"] for r in snapshot.data.get("sr_reports", [])]
+            centres = NationalCentre.objects.filter(pk__in=centre_ids)
     centres = list(centres.order_by("name"))
     reports = {
         report.centre_id: report
-        for report in SocialResponsibilityReport.objects.filter(filing=filing, centre__in=centres).select_related("centre")
+        for report in SocialResponsibilityReport.objects.filter(
+            filing=filing, centre__in=centres
+        ).select_related("centre")
     }
     return [(centre, reports.get(centre.pk)) for centre in centres]

@@ -39,7 +39,10 @@ def filer_window_refusal(filing, now) -> str | None:
         return f"{filing.year}填报尚未开始（{timezone.localtime(filing.year.opens_at):%Y年%m月%d日 %H:%M}开放）。"
     deadline = editing_deadline(filing, now)
     if now > deadline:
-        return f"填报已于{timezone.localtime(deadline):%Y年%m月%d日 %H:%M}截止，不能再录入、修改或提交；如需延期请联系审核部门。"
+        return (
+            f"填报已于{timezone.localtime(deadline):%Y年%m月%d日 %H:%M}截止，"
+            "不能再录入、修改或提交；如需延期请联系审核部门。"
+        )
     return None
 
 
