@@ -41,20 +41,33 @@ def derive_reviewing_authority(institution, certificates=None, *, today=None) ->
     counts = dict(provincial_items=p_items, national_items=n_items,
                   provincial_count=len(provincial), national_count=len(national))
     if not provincial and not national:
-        return Derivation(ReviewingAuthority.PROVINCE, "暂无有效的资质认定证书，默认由所在省级市场监督管理局审核。", **counts)
+        return Derivation(
+            ReviewingAuthority.PROVINCE, "暂无有效的资质认定证书，默认由所在省级市场监督管理局审核。", **counts
+        )
     if not national:
         return Derivation(
-            ReviewingAuthority.PROVINCE, f"仅持有省级资质认定证书（{len(provincial)} 张有效），由所在省级市场监督管理局审核。",
+            ReviewingAuthority.PROVINCE,
+            f"仅持有省级资质认定证书（{len(provincial)} 张有效），由所在省级市场监督管理局审核。",
             **counts,
         )
     if not provincial:
         return Derivation(
-            ReviewingAuthority.SAMR, f"仅持有国家级资质认定证书（{len(national)} 张有效），由国家市场监督管理总局审核。",
+            ReviewingAuthority.SAMR,
+            f"仅持有国家级资质认定证书（{len(national)} 张有效），由国家市场监督管理总局审核。",
             **counts,
         )
-    both = f"同时持有国家级（{len(national)} 张，{n_items} 项能力）和省级（{len(provincial)} 张，{p_items} 项能力）证书"
+    both = (
+        f"同时持有国家级（{len(national)} 张，{n_items} 项能力）"
+        f"和省级（{len(provincial)} 张，{p_items} 项能力）证书"
+    )
     if n_items > p_items:
-        return Derivation(ReviewingAuthority.SAMR, f"{both}，国家级证书覆盖的能力项更多，建议由总局审核；机构可自选。", **counts)
+        return Derivation(
+            ReviewingAuthority.SAMR, f"{both}，国家级证书覆盖的能力项更多，建议由总局审核；机构可自选。", **counts
+        )
     if p_items > n_items:
-        return Derivation(ReviewingAuthority.PROVINCE, f"{both}，省级证书覆盖的能力项更多，建议由省局审核；机构可自选。", **counts)
-    return Derivation(ReviewingAuthority.PROVINCE, f"{both}，两级证书能力项相同，建议由省局审核；机构可自选。", **counts)
+        return Derivation(
+            ReviewingAuthority.PROVINCE, f"{both}，省级证书覆盖的能力项更多，建议由省局审核；机构可自选。", **counts
+        )
+    return Derivation(
+        ReviewingAuthority.PROVINCE, f"{both}，两级证书能力项相同，建议由省局审核；机构可自选。", **counts
+    )

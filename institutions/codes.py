@@ -72,7 +72,9 @@ def decode_cma_number(number, *, reference: ReferenceCache | None = None, today=
         raise ValidationError(f"证书编号第1-2位为发证年份，{year}年晚于今年，请核对。", code="cma_year")
     issuer = reference.issuers.get(number[2:4])
     if issuer is None:
-        raise ValidationError(f"证书编号第3-4位“{number[2:4]}”不是已知的发证机关代码（00为总局，01-31为各省）。", code="cma_issuer")
+        raise ValidationError(
+            f"证书编号第3-4位“{number[2:4]}”不是已知的发证机关代码（00为总局，01-31为各省）。", code="cma_issuer"
+        )
     field = reference.fields.get(number[4:6])
     if field is None:
         raise ValidationError(f"证书编号第5-6位“{number[4:6]}”不是已知的专业领域代码。", code="cma_field")

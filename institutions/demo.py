@@ -70,7 +70,7 @@ def generate_institutions(rng: random.Random, count: int) -> list[Institution]:
     cities = {region.code: region for region in Region.objects.filter(code__in=CITY_WEIGHTS)}
     city_codes = list(CITY_WEIGHTS)
     weights = [CITY_WEIGHTS[code] for code in city_codes]
-    prefixes, prefix_weights = zip(*CODE_PREFIXES)
+    prefixes, prefix_weights = zip(*CODE_PREFIXES, strict=True)
     names, codes, institutions = set(), set(), []
     misses = 0
     while len(institutions) < count:
@@ -114,8 +114,8 @@ AREA_CODES = {"430100": "0731", "430200": "0731", "430300": "0731", "430400": "0
               "431100": "0746", "431200": "0745", "431300": "0738", "433100": "0743"}
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰涛明超秀霞平刚桂英华玉兰红鹏辉建国志文斌波宇浩凯婷雪琳晨阳"
-ROADS = ["人民路", "解放路", "建设路", "五一大道", "芙蓉路", "湘江路", "韶山路", "劳动路", "新华路", "迎宾路", "工业园路",
-         "科技路", "高新大道", "长江路", "黄河路", "车站路"]
+ROADS = ["人民路", "解放路", "建设路", "五一大道", "芙蓉路", "湘江路", "韶山路", "劳动路", "新华路", "迎宾路",
+         "工业园路", "科技路", "高新大道", "长江路", "黄河路", "车站路"]
 DISTRICT_NAMES = ["城区", "高新区", "经开区", "工业园", "新区"]
 CENTRE_SUBJECTS = ["电线电缆", "烟花爆竹", "有色金属", "陶瓷", "竹木制品", "工程机械", "轨道交通装备", "茶叶", "稻米",
                    "辣椒制品", "锂电池", "新型建材", "电力电容器", "桥梁结构", "农业机械"]
@@ -126,7 +126,7 @@ def _person(rng):
 
 
 def _weighted(rng, pairs):
-    values, weights = zip(*pairs)
+    values, weights = zip(*pairs, strict=True)
     return rng.choices(values, weights)[0]
 
 
@@ -149,7 +149,10 @@ class _Numbers:
 def fill_profile(rng, inst, fields_by_code, departments, today):
     prefix = inst.credit_code[:2]
     inst.nature = {"91": "enterprise", "12": "public"}.get(prefix, "other")
-    inst.ownership = _weighted(rng, ENTERPRISE_OWNERSHIP) if prefix == "91" else ("state" if prefix == "12" else "other")
+    if prefix == "91":
+        inst.ownership = _weighted(rng, ENTERPRISE_OWNERSHIP)
+    else:
+        inst.ownership = "state" if prefix == "12" else "other"
     inst.legal_status = "non_independent" if rng.random() < 0.03 else "independent"
     _, field_codes, _, department_code = _profile(inst.name)
     inst.supervising_department = departments[department_code]
@@ -179,7 +182,8 @@ FIRST_DEMO_YEAR_START = datetime.date(2022, 1, 1)
 
 
 def _six_years_later(day):
-    return datetime.date(day.year + 6, day.month, min(day.day, 28 if day.month == 2 else day.day)) - datetime.timedelta(days=1)
+    later = datetime.date(day.year + 6, day.month, min(day.day, 28 if day.month == 2 else day.day))
+    return later - datetime.timedelta(days=1)
 
 
 def make_certificates(rng, inst, reference, numbers, today):
@@ -207,8 +211,10 @@ def make_certificates(rng, inst, reference, numbers, today):
         items = int(min(3000, rng.lognormvariate(4.3, 0.9)) + 1)
         certificates.append(certificate(issuer_code, cma_field, issue, items))
         if issue > FIRST_DEMO_YEAR_START:
-            predecessor = certificate(issuer_code, cma_field, issue.replace(year=issue.year - 6, day=min(issue.day, 28)),
-                                      max(1, items - rng.randint(0, items // 3)))
+            predecessor = certificate(
+                issuer_code, cma_field, issue.replace(year=issue.year - 6, day=min(issue.day, 28)),
+                max(1, items - rng.randint(0, items // 3)),
+            )
             predecessor.expiry_date = issue - datetime.timedelta(days=1)
             certificates.append(predecessor)
     return certificates
@@ -234,8 +240,10 @@ def seed_registry(rng: random.Random, count: int) -> list[Institution]:
         site_count = 1 if rng.random() < 0.94 else rng.randint(2, 4)
         sites.append(Site(institution=inst, address=inst.registered_address, division_code=inst.division_code))
         for n in range(1, site_count):
-            sites.append(Site(institution=inst, address=f"湖南省{inst.city.name}{rng.choice(DISTRICT_NAMES)}"
-                              f"{rng.choice(ROADS)}{rng.randint(1, 999)}号（第{n + 1}场所）", division_code=inst.division_code))
+            address = f"湖南省{inst.city.name}{rng.choice(DISTRICT_NAMES)}{rng.choice(ROADS)}{rng.randint(1, 999)}号"
+            sites.append(
+                Site(institution=inst, address=f"{address}（第{n + 1}场所）", division_code=inst.division_code)
+            )
     Institution.objects.bulk_create(institutions, batch_size=1000)
 
     # A few sub-units: an entity of the same city belonging to a public institution or a larger company.
@@ -251,7 +259,7 @@ def seed_registry(rng: random.Random, count: int) -> list[Institution]:
     through = Institution.professional_fields.through
     through.objects.bulk_create(
         [through(institution_id=inst.pk, professionalfield_id=field.pk)
-         for inst, fields in zip(institutions, picked_fields) for field in fields],
+         for inst, fields in zip(institutions, picked_fields, strict=True) for field in fields],
         batch_size=2000,
     )
     for row in certificates + sites:

@@ -181,7 +181,9 @@ class BaseRelatedFormSet(forms.BaseInlineFormSet):
 
 
 class BaseSiteFormSet(BaseRelatedFormSet):
-    default_error_messages = {**BaseRelatedFormSet.default_error_messages, "too_few_forms": "至少要保留一个检验检测场所。"}
+    default_error_messages = {
+        **BaseRelatedFormSet.default_error_messages, "too_few_forms": "至少要保留一个检验检测场所。",
+    }
 
 
 SiteFormSet = inlineformset_factory(
@@ -207,7 +209,8 @@ class IdentityChangeForm(forms.Form):
     legal_representative = forms.CharField(label="法定代表人", max_length=50)
     credit_code = forms.CharField(label="统一社会信用代码", max_length=30)
     city = forms.ModelChoiceField(
-        label="所在市州", queryset=Region.objects.filter(level=Region.Level.CITY).select_related("parent").order_by("code"),
+        label="所在市州",
+        queryset=Region.objects.filter(level=Region.Level.CITY).select_related("parent").order_by("code"),
         error_messages={"invalid_choice": "请选择一个市州。"},
     )
     reason = forms.CharField(
@@ -234,14 +237,21 @@ class IdentityChangeForm(forms.Form):
 
 
 class IdentityDecisionForm(forms.Form):
-    decision = forms.ChoiceField(choices=[("confirm", "确认变更"), ("refuse", "不予确认")],
-                                 error_messages={"required": "请选择确认或不予确认。", "invalid_choice": "请选择确认或不予确认。"})
-    comment = forms.CharField(label="处理意见", max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    decision = forms.ChoiceField(
+        choices=[("confirm", "确认变更"), ("refuse", "不予确认")],
+        error_messages={"required": "请选择确认或不予确认。", "invalid_choice": "请选择确认或不予确认。"},
+    )
+    comment = forms.CharField(
+        label="处理意见", max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class ImportUploadForm(forms.Form):
     file = forms.FileField(
-        label="名录文件", help_text=f"XLSX 或 CSV（UTF-8 或 GBK 编码），不超过 {MAX_UPLOAD_BYTES // (1024 * 1024)} MB；请使用下载的模板。"
+        label="名录文件",
+        help_text=(
+            f"XLSX 或 CSV（UTF-8 或 GBK 编码），不超过 {MAX_UPLOAD_BYTES // (1024 * 1024)} MB；请使用下载的模板。"
+        ),
     )
 
     def clean_file(self):
@@ -251,12 +261,13 @@ class ImportUploadForm(forms.Form):
             raise forms.ValidationError("只能上传 .xlsx 或 .csv 文件（旧版 .xls 请在 Excel 中另存为 .xlsx）。")
         if upload.size > MAX_UPLOAD_BYTES:
             raise forms.ValidationError(
-                f"文件大小 {upload.size / 1024 / 1024:.1f} MB，超过上限 {MAX_UPLOAD_BYTES // (1024 * 1024)} MB，请拆分后分批导入。"
+                f"文件大小 {upload.size / 1024 / 1024:.1f} MB，"
+                f"超过上限 {MAX_UPLOAD_BYTES // (1024 * 1024)} MB，请拆分后分批导入。"
             )
         if upload.size == 0:
             raise forms.ValidationError("上传的文件是空的。")
         try:
             sniff(upload, name)  # what the file is by its content, not by its name
         except FileRefused as refusal:
-            raise forms.ValidationError(str(refusal))
+            raise forms.ValidationError(str(refusal)) from None
         return upload

@@ -85,7 +85,9 @@ def _choices(choices, extra=None):
 
 NATURES = _choices(Institution.Nature.choices, {"机关": "other", "社会团体": "other"})
 LEGAL_STATUSES = _choices(Institution.LegalStatus.choices, {"非独立法人": "non_independent"})
-OWNERSHIPS = _choices(Institution.Ownership.choices, {"国有": "state", "民营": "private", "外资": "foreign", "集体": "collective"})
+OWNERSHIPS = _choices(
+    Institution.Ownership.choices, {"国有": "state", "民营": "private", "外资": "foreign", "集体": "collective"}
+)
 
 
 @dataclass
@@ -134,7 +136,7 @@ def read_rows(handle, filename: str) -> tuple[list[Row], int]:
     try:
         number, header = next(raw_rows)
     except StopIteration:
-        raise FileRefused("文件中没有任何内容：第1行应为列标题，请使用下载的模板。")
+        raise FileRefused("文件中没有任何内容：第1行应为列标题，请使用下载的模板。") from None
     columns = _map_header(header if number == 1 else [])
     rows, empty, last = [], 0, number
     for number, cells in raw_rows:
@@ -145,7 +147,9 @@ def read_rows(handle, filename: str) -> tuple[list[Row], int]:
             empty += 1
             continue
         if len(rows) >= MAX_ROWS:
-            raise FileRefused(f"文件超过单次导入上限 {MAX_ROWS:,} 行数据（第 {number} 行起超出），请拆分为多个文件分批导入。")
+            raise FileRefused(
+                f"文件超过单次导入上限 {MAX_ROWS:,} 行数据（第 {number} 行起超出），请拆分为多个文件分批导入。"
+            )
         rows.append(Row(number, values))
     if not rows:
         raise FileRefused("文件中除列标题外没有数据行。")
@@ -188,14 +192,18 @@ def _csv_rows(handle):
         while line := text.readline(CSV_LINE_CHARS):
             line_number += 1
             if len(line) == CSV_LINE_CHARS and not line.endswith(("\n", "\r")):
-                raise FileRefused(f"CSV 文件第 {line_number} 行超过 {CSV_LINE_CHARS:,} 个字符，不是名录模板的内容，请检查后重新保存。")
+                raise FileRefused(
+                    f"CSV 文件第 {line_number} 行超过 {CSV_LINE_CHARS:,} 个字符，不是名录模板的内容，请检查后重新保存。"
+                )
             yield line
 
     try:
         for number, cells in enumerate(csv.reader(lines()), start=1):
-            yield number, [cell if len(cell) <= CELL_CHARS else Overlong(cell[:CELL_CHARS], len(cell)) for cell in cells]
+            yield number, [
+                cell if len(cell) <= CELL_CHARS else Overlong(cell[:CELL_CHARS], len(cell)) for cell in cells
+            ]
     except csv.Error as error:
-        raise FileRefused(f"CSV 文件格式错误（{error}），请用 Excel 或记事本重新保存为 CSV。")
+        raise FileRefused(f"CSV 文件格式错误（{error}），请用 Excel 或记事本重新保存为 CSV。") from error
     finally:
         text.detach()  # the caller closes its own file
 
@@ -218,7 +226,8 @@ def _map_header(header) -> dict[int, str]:
         hint = f"；无法识别的列：{'、'.join(excerpt(title, 30) for title in unknown[:5])}" if unknown else ""
         raise FileRefused(f"第1行缺少必需的列：{'、'.join(missing)}{hint}。请使用下载的模板。")
     if unknown:
-        raise FileRefused(f"第1行有模板之外的列：{'、'.join(excerpt(title, 30) for title in unknown[:5])}。请使用下载的模板，不要增改列标题。")
+        titles = "、".join(excerpt(title, 30) for title in unknown[:5])
+        raise FileRefused(f"第1行有模板之外的列：{titles}。请使用下载的模板，不要增改列标题。")
     return found
 
 
@@ -318,7 +327,7 @@ class _Checker:
             return None
         for pattern in ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日"):
             try:
-                return datetime.datetime.strptime(text, pattern).date()
+                return datetime.datetime.strptime(text, pattern).date()  # noqa: DTZ007 -- a calendar date, no time
             except ValueError:
                 continue
         outcome.add(row.number, _header(key), f"“{excerpt(text)}”不是有效日期（格式如 2021-03-01）。")
@@ -332,7 +341,10 @@ class _Checker:
             if problem is not None and problem.code == "credit_code_checksum":
                 # A pilot-region code with a bad check character passes only where an admin recorded the exception.
                 if not Institution.objects.filter(credit_code=code).exclude(credit_code_override_reason="").exists():
-                    outcome.add(row.number, "统一社会信用代码", f"{code} 的校验位错误。早期试点代码确属合法的，请管理员在系统管理中登记例外原因后再导入。")
+                    outcome.add(
+                        row.number, "统一社会信用代码",
+                        f"{code} 的校验位错误。早期试点代码确属合法的，请管理员在系统管理中登记例外原因后再导入。",
+                    )
             elif problem is not None:
                 outcome.add(row.number, "统一社会信用代码", f"“{excerpt(code)}”{problem.messages[0]}")
         data = {
@@ -446,7 +458,9 @@ def _check_across_rows(outcome: Outcome, actor):
         if row.certificate:
             number = row.certificate["number"]
             if number in certificate_rows:
-                outcome.add(row.number, "资质认定证书编号", f"证书编号 {number} 与第 {certificate_rows[number]} 行重复。")
+                outcome.add(
+                    row.number, "资质认定证书编号", f"证书编号 {number} 与第 {certificate_rows[number]} 行重复。"
+                )
             else:
                 certificate_rows[number] = row.number
 
@@ -457,7 +471,9 @@ def _check_across_rows(outcome: Outcome, actor):
             "pk", "credit_code", "name", "city_id", "credit_code_override_reason"
         ):
             existing[inst.credit_code] = inst
-    visible = set(visible_to(actor, Institution).filter(pk__in=[i.pk for i in existing.values()]).values_list("pk", flat=True))
+    visible = set(
+        visible_to(actor, Institution).filter(pk__in=[i.pk for i in existing.values()]).values_list("pk", flat=True)
+    )
     for code, first in first_by_code.items():
         inst = existing.get(code)
         if inst is not None and inst.pk not in visible:
@@ -474,7 +490,9 @@ def _check_across_rows(outcome: Outcome, actor):
         if row.certificate and row.certificate["number"] in owners:
             code, name = owners[row.certificate["number"]]
             if code != row.credit_code:
-                outcome.add(row.number, "资质认定证书编号", f"证书编号 {row.certificate['number']} 已登记在“{name}”名下。")
+                outcome.add(
+                    row.number, "资质认定证书编号", f"证书编号 {row.certificate['number']} 已登记在“{name}”名下。"
+                )
 
     new_codes = [code for code in first_by_code if code not in existing]
     known = set(owners)
@@ -496,8 +514,12 @@ def _check_province_moves(outcome: Outcome, first_by_code, existing):
              if first_by_code[code].city is not None and inst.city_id != first_by_code[code].city.pk}
     if not moved:
         return
-    provinces = dict(Region.objects.filter(pk__in={inst.city_id for inst in moved.values()}).values_list("pk", "parent_id"))
-    moved = {code: inst for code, inst in moved.items() if provinces.get(inst.city_id) != first_by_code[code].city.parent_id}
+    provinces = dict(
+        Region.objects.filter(pk__in={inst.city_id for inst in moved.values()}).values_list("pk", "parent_id")
+    )
+    moved = {
+        code: inst for code, inst in moved.items() if provinces.get(inst.city_id) != first_by_code[code].city.parent_id
+    }
     frozen = frozen_institution_ids(inst.pk for inst in moved.values())
     for code, inst in moved.items():
         if inst.pk in frozen:
@@ -547,7 +569,9 @@ def apply_rows(rows: list[CheckedRow], *, actor, progress=lambda fraction, stage
         bulk_create_with_history(new_institutions, Institution, batch_size=1000, default_user=actor,
                                  default_change_reason="名录导入")
         counts["institutions_created"] = len(new_institutions)
-        existing.update(Institution.objects.in_bulk([i.credit_code for i in new_institutions], field_name="credit_code"))
+        existing.update(
+            Institution.objects.in_bulk([i.credit_code for i in new_institutions], field_name="credit_code")
+        )
 
     progress(0.45, "正在写入证书和场所")
     numbers = [row.certificate["number"] for row in rows if row.certificate]
@@ -581,9 +605,13 @@ def apply_rows(rows: list[CheckedRow], *, actor, progress=lambda fraction, stage
                     touched.add(inst.pk)
         if index % 1000 == 0:
             progress(0.45 + index / len(rows) * 0.35, "正在写入证书和场所")
-    for model, objects, key in ((CmaCertificate, new_certificates, "certificates_created"), (Site, new_sites, "sites_created")):
+    for model, objects, key in (
+        (CmaCertificate, new_certificates, "certificates_created"), (Site, new_sites, "sites_created"),
+    ):
         if objects:
-            bulk_create_with_history(objects, model, batch_size=1000, default_user=actor, default_change_reason="名录导入")
+            bulk_create_with_history(
+                objects, model, batch_size=1000, default_user=actor, default_change_reason="名录导入"
+            )
             counts[key] = len(objects)
     new_pks = {inst.pk for inst in new_institutions}
     touched |= {c.institution.pk for c in new_certificates if c.institution.pk not in new_pks}
@@ -625,7 +653,10 @@ def template_workbook():
     for line in [
         "每行一个机构及其一张资质认定证书；同一机构有多张证书时，用相同的统一社会信用代码填写多行。",
         "带 * 的列必填。所在市州填名称（如 长沙市）或6位区划代码。",
-        "机构性质：企业 / 事业单位 / 其他；法人状态：独立法人 / 非独立法人；所有制：国有及国有控股 / 集体控股 / 私营 / 港澳台及外商投资 / 其他。",
+        (
+            "机构性质：企业 / 事业单位 / 其他；法人状态：独立法人 / 非独立法人；"
+            "所有制：国有及国有控股 / 集体控股 / 私营 / 港澳台及外商投资 / 其他。"
+        ),
         "资质认定证书编号为12位数字，发证机关、级别、领域和主管部门由编号识别；填写编号时发证日期、有效期至、能力范围项数必填。",
         "再次导入同一文件会更新已有机构（按统一社会信用代码）和证书（按证书编号），不会重复创建；空白单元格不会清除已有内容。",
         "请勿在单元格中使用公式；CSV 文件请保存为 UTF-8 或 GBK 编码。",

@@ -36,7 +36,9 @@ class Region(models.Model):
         return self.name
 
     def clean(self):
-        expected_parent = {self.Level.NATION: None, self.Level.PROVINCE: self.Level.NATION, self.Level.CITY: self.Level.PROVINCE}
+        expected_parent = {
+            self.Level.NATION: None, self.Level.PROVINCE: self.Level.NATION, self.Level.CITY: self.Level.PROVINCE,
+        }
         wanted = expected_parent.get(self.level)
         if wanted is None and self.parent_id:
             raise ValidationError({"parent": "全国不应有上级区划。"})
@@ -56,11 +58,11 @@ def validate_credit_code(value: str) -> None:
     try:
         uscc.validate(value)
     except InvalidChecksum:
-        raise ValidationError("统一社会信用代码校验位错误，请核对最后一位。", code="credit_code_checksum")
+        raise ValidationError("统一社会信用代码校验位错误，请核对最后一位。", code="credit_code_checksum") from None
     except StdnumError:
         raise ValidationError(
             "统一社会信用代码应为18位，由数字和大写字母组成（不含 I、O、S、V、Z）。", code="credit_code_format"
-        )
+        ) from None
 
 
 class ProfessionalField(models.Model):
@@ -254,7 +256,7 @@ class Institution(models.Model):
                 validate_credit_code(self.credit_code)
             except ValidationError as error:
                 if error.code != "credit_code_checksum" or not self.credit_code_override_reason:
-                    raise ValidationError({"credit_code": error})
+                    raise ValidationError({"credit_code": error}) from None
         if self.city_id and self.city.level != Region.Level.CITY:
             raise ValidationError({"city": "所在地必须是市州一级的行政区划。"})
         if self.established_year and self.established_year > timezone.localdate().year:
@@ -334,7 +336,7 @@ class CmaCertificate(models.Model):
             try:
                 decoded = decode_cma_number(self.number)
             except ValidationError as error:
-                raise ValidationError({"number": error})
+                raise ValidationError({"number": error}) from None
             # The number decides issuer, level, field and department: they are never typed separately.
             self.issuer, self.level = decoded.issuer, decoded.level
             self.cma_field, self.supervising_department = decoded.cma_field, decoded.supervising_department

@@ -44,7 +44,9 @@ def cma_issuers():
 def load_reference_data(ProfessionalField, CmaField, SupervisingDepartment, CmaIssuer, Region) -> None:
     """Create or update every list; the arguments are real models or a migration's historical ones."""
     for order, (code, name, category) in enumerate(PROFESSIONAL_FIELDS):
-        ProfessionalField.objects.update_or_create(code=code, defaults={"name": name, "category": category, "order": order})
+        ProfessionalField.objects.update_or_create(
+            code=code, defaults={"name": name, "category": category, "order": order}
+        )
     for code, name in CMA_FIELDS:
         CmaField.objects.update_or_create(code=code, defaults={"name": name})
     for code, name in SUPERVISING_DEPARTMENTS:

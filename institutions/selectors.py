@@ -31,11 +31,12 @@ class InstitutionFilter(django_filters.FilterSet):
         empty_label="全部领域",
     )
     authority = django_filters.ChoiceFilter(
-        label="审核单位", field_name="reviewing_authority", choices=ReviewingAuthority.choices, empty_label="全部审核单位"
+        label="审核单位", field_name="reviewing_authority", choices=ReviewingAuthority.choices,
+        empty_label="全部审核单位",
     )
     level = django_filters.ChoiceFilter(
         label="证书级别", method="by_level", empty_label="全部证书级别",
-        choices=list(CertificateLevel.choices) + [("both", "同时持有两级")],
+        choices=[*CertificateLevel.choices, ("both", "同时持有两级")],
     )
 
     class Meta:
@@ -105,7 +106,10 @@ def profile(user, pk):
         .select_related("city__parent", "supervising_department", "parent", "reviewing_authority_chosen_by")
         .prefetch_related(
             "professional_fields", "sites",
-            Prefetch("cma_certificates", CmaCertificate.objects.select_related("issuer", "cma_field", "supervising_department")),
+            Prefetch(
+                "cma_certificates",
+                CmaCertificate.objects.select_related("issuer", "cma_field", "supervising_department"),
+            ),
             "other_qualifications", "led_centres__co_builders", "co_built_centres__lead_institution", "sub_units",
         )
         .filter(pk=pk)
@@ -174,7 +178,9 @@ def _fields_history_model():
 
 def _fields_history_relation():
     model = Institution.history.model
-    return next(f for f in model._meta.get_fields() if f.is_relation and f.auto_created and "professional_fields" in f.name)
+    return next(
+        f for f in model._meta.get_fields() if f.is_relation and f.auto_created and "professional_fields" in f.name
+    )
 
 
 def _fields_history_accessor():
@@ -199,7 +205,9 @@ def filing_blockers(institution, first: datetime.date, last: datetime.date) -> l
     """Why the institution may not file for the period: (code, message) for a missing site and for no
     qualification held during it. filings.checks uses this for E130/E131."""
     def held(item):
-        return (item.issue_date is None or item.issue_date <= last) and (item.expiry_date is None or item.expiry_date >= first)
+        return (item.issue_date is None or item.issue_date <= last) and (
+            item.expiry_date is None or item.expiry_date >= first
+        )
 
     blockers = []
     if not institution.sites.exists():
@@ -293,8 +301,10 @@ def identity_change_notices(user) -> list[tuple[str, str, str]]:
         if decided is None:
             return []
         if decided.status == S.CONFIRMED:
-            return [(f"信息变更申请已于{timezone.localtime(decided.decided_at):%m月%d日}经审核部门确认，登记信息已更新。",
-                     "institutions:mine", "success")]
+            return [(
+                f"信息变更申请已于{timezone.localtime(decided.decided_at):%m月%d日}经审核部门确认，登记信息已更新。",
+                "institutions:mine", "success",
+            )]
         return [(f"信息变更申请未通过：{decided.decision_comment}", "institutions:mine", "warning")]
     if can_decide_identity_changes(user):
         count = identity_changes_to_decide(user).filter(status=S.PENDING).count()
