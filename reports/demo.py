@@ -50,10 +50,13 @@ def seed_report_numbers(rng, institutions) -> str:
         seq = 0
         for quarter in quarters:
             late_days = rng.choice([0, 0, 0, 0, 3, 40])
-            uploaded = quarter.ends_at + datetime.timedelta(days=rng.randrange(1, 25) + late_days, hours=rng.randrange(8, 18))
+            uploaded = quarter.ends_at + datetime.timedelta(
+                days=rng.randrange(1, 25) + late_days, hours=rng.randrange(8, 18)
+            )
             count = max(5, int(per_quarter * rng.uniform(0.4, 1.6)))
             batch = ReportNumberBatch.objects.create(
-                institution=institution, year=quarter.year, quarter=quarter.quarter, status=ReportNumberBatch.Status.DONE,
+                institution=institution, year=quarter.year, quarter=quarter.quarter,
+                status=ReportNumberBatch.Status.DONE,
                 original_name=f"{quarter.code}报告编号.xlsx", created_at=uploaded, started_at=uploaded,
                 finished_at=uploaded, is_late=quarter.is_late_at(uploaded), progress=100, stage="已完成",
                 encoding="XLSX", lines=count, accepted=count,

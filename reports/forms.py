@@ -20,7 +20,10 @@ class UploadForm(forms.Form):
     quarter = QuarterField(help_text="每季度第一个月上传上一季度出具的全部有效报告编号；逾期上传将标记为“逾期”。")
     file = forms.FileField(
         label="编号文件",
-        help_text=f"TXT 或 CSV（每行一个编号）或 XLSX（第一列，可有表头）；UTF-8 或 GBK 编码；不超过 {MAX_BYTES // 1024 // 1024} MB、200 万行。",
+        help_text=(
+            "TXT 或 CSV（每行一个编号）或 XLSX（第一列，可有表头）；UTF-8 或 GBK 编码；"
+            f"不超过 {MAX_BYTES // 1024 // 1024} MB、200 万行。"
+        ),
         widget=forms.ClearableFileInput(attrs={"accept": ".txt,.csv,.xlsx"}),
     )
 
@@ -71,7 +74,9 @@ class ComplaintForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["city"].queryset = Region.objects.filter(level=Region.Level.CITY).select_related("parent").order_by("code")
+        self.fields["city"].queryset = (
+            Region.objects.filter(level=Region.Level.CITY).select_related("parent").order_by("code")
+        )
         self.fields["city"].label_from_instance = lambda region: f"{region.parent.name} {region.name}"
 
 

@@ -144,7 +144,7 @@ def _json_values(path: Path) -> Iterator[tuple[int, str, int]]:
         with path.open("rb") as handle:
             data = json.load(handle)
     except (ValueError, UnicodeDecodeError):
-        raise FileRefused("JSON 格式不正确。")
+        raise FileRefused("JSON 格式不正确。") from None
     numbers = data.get("numbers") if isinstance(data, dict) else data
     if not isinstance(numbers, list):
         raise FileRefused("JSON 应为编号列表，或含 \"numbers\" 列表的对象。")

@@ -23,7 +23,10 @@ CHASING_NOTES = [
 
 def seed_review(rng, institutions) -> str:
     # Chasing is logged by the demo city officers, in their own cities.
-    officers = {user.region.code: user for user in User.objects.filter(username__in=["city", "city2"]).select_related("region")}
+    officers = {
+        user.region.code: user
+        for user in User.objects.filter(username__in=["city", "city2"]).select_related("region")
+    }
     returns = FilingTransition.objects.filter(
         action="return_for_correction", filing__status=Filing.Status.RETURNED, filing__year__year=2023
     ).select_related("actor")

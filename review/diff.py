@@ -83,15 +83,22 @@ def diff_snapshots(old: dict | None, new: dict) -> list[Change]:
     for report in new.get("sr_reports", []):
         before = old_sr.get(report["centre_id"], {})
         changes += _section_changes(
-            f"sr.{report['centre_id']}", f"社会责任报告（{report['centre']}）", before.get("fields", []), report["fields"]
+            f"sr.{report['centre_id']}", f"社会责任报告（{report['centre']}）", before.get("fields", []),
+            report["fields"],
         )
     return changes
 
 
 def field_choices(snapshot_data: dict) -> list[tuple[str, str]]:
     """(key, "section · label") for every field of a snapshot, for attaching a reviewer's comment to a field."""
-    choices = [(f"statistics.{item['name']}", f"统计调查数据 · {item['label']}") for item in snapshot_data.get("statistics", [])]
-    choices += [(f"annual_report.{item['name']}", f"年度报告 · {item['label']}") for item in snapshot_data.get("annual_report", [])]
+    choices = [
+        (f"statistics.{item['name']}", f"统计调查数据 · {item['label']}")
+        for item in snapshot_data.get("statistics", [])
+    ]
+    choices += [
+        (f"annual_report.{item['name']}", f"年度报告 · {item['label']}")
+        for item in snapshot_data.get("annual_report", [])
+    ]
     for report in snapshot_data.get("sr_reports", []):
         choices += [
             (f"sr.{report['centre_id']}.{item['name']}", f"社会责任报告（{report['centre']}） · {item['label']}")

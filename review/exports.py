@@ -19,8 +19,10 @@ def late_filers_workbook(institutions, year, city=None) -> bytes:
     workbook = new_workbook(buffer)
     scope = city.name if city else "全部范围"
     writer = SheetWriter(workbook, "未提交机构", COLUMNS, notes=[
-        f"{year.year}年度未提交（未开始、草稿或已退回待更正）的检验检测机构 · {scope} · "
-        f"导出时间 {timezone.localtime():%Y-%m-%d %H:%M}",
+        (
+            f"{year.year}年度未提交（未开始、草稿或已退回待更正）的检验检测机构 · {scope} · "
+            f"导出时间 {timezone.localtime():%Y-%m-%d %H:%M}"
+        ),
     ])
     for institution in institutions.iterator(chunk_size=2000):
         due = institution.correction_due

@@ -149,3 +149,6 @@ class DecisionNotice(models.Model):
     class Meta:
         verbose_name = "审核结果通知"
         verbose_name_plural = "审核结果通知"
+
+    def __str__(self):
+        return f"审核结果通知（审核记录 {self.transition_id}）"

@@ -214,17 +214,22 @@ def notifications_for(user) -> list[Notice]:
         for filing in visible_to(user, Filing).filter(status=S.RETURNED).select_related("year")[:NOTICE_LIMIT]:
             due = timezone.localtime(filing.correction_due) if filing.correction_due else None
             notices.append(Notice(
-                f"{filing.year}填报已被审核部门退回，请按意见修改" + (f"，并于{due:%Y年%m月%d日 %H:%M}前重新提交。" if due else "。"),
+                f"{filing.year}填报已被审核部门退回，请按意见修改"
+                + (f"，并于{due:%Y年%m月%d日 %H:%M}前重新提交。" if due else "。"),
                 reverse("filings:overview", args=[filing.pk]), "warning",
             ))
         for filing in visible_to(user, Filing).filter(status=S.APPROVED, year=year).select_related("year")[:1]:
-            notices.append(Notice(f"{filing.year}填报已审核通过。", reverse("filings:overview", args=[filing.pk]), "success"))
+            notices.append(
+                Notice(f"{filing.year}填报已审核通过。", reverse("filings:overview", args=[filing.pk]), "success")
+            )
         return notices
     if permissions.can_decide_filings(user):
         waiting = visible_to(user, Filing).filter(authority_q(user), status=S.SUBMITTED, year=year)
         count = waiting.count()
         if count:
-            notices.append(Notice(f"有 {count} 份新提交的填报待审核。", reverse("review:queue") + "?status=submitted", "primary"))
+            notices.append(
+                Notice(f"有 {count} 份新提交的填报待审核。", reverse("review:queue") + "?status=submitted", "primary")
+            )
         for filing in waiting.select_related("institution").order_by("submitted_at", "pk")[:NOTICE_LIMIT]:
             notices.append(Notice(
                 f"{filing.institution.name} 于{timezone.localtime(filing.submitted_at):%m月%d日 %H:%M}提交",

@@ -21,8 +21,12 @@ def build_register(job, workbook, progress):
         institutions_in(job.created_by, job.region)
         .select_related("city", "supervising_department", "parent")
         .annotate(
-            national_certs=Count("cma_certificates", filter=Q(cma_certificates__level=CertificateLevel.NATIONAL), distinct=True),
-            provincial_certs=Count("cma_certificates", filter=Q(cma_certificates__level=CertificateLevel.PROVINCIAL), distinct=True),
+            national_certs=Count(
+                "cma_certificates", filter=Q(cma_certificates__level=CertificateLevel.NATIONAL), distinct=True
+            ),
+            provincial_certs=Count(
+                "cma_certificates", filter=Q(cma_certificates__level=CertificateLevel.PROVINCIAL), distinct=True
+            ),
             site_count=Count("sites", distinct=True),
         )
         .prefetch_related("professional_fields")
@@ -35,8 +39,9 @@ def build_register(job, workbook, progress):
         [
             Column("机构名称", 36), Column("统一社会信用代码", 22), Column("所在市州", 12), Column("法定代表人", 12),
             Column("注册地址", 36), Column("成立年份", 10), Column("机构性质", 12), Column("法人状态", 14),
-            Column("所有制", 16), Column("行业主管部门", 14), Column("专业领域", 30), Column("国家级证书数", 12, INTEGER),
-            Column("省级证书数", 12, INTEGER), Column("场所数", 8, INTEGER), Column("审核单位", 22),
+            Column("所有制", 16), Column("行业主管部门", 14), Column("专业领域", 30),
+            Column("国家级证书数", 12, INTEGER), Column("省级证书数", 12, INTEGER), Column("场所数", 8, INTEGER),
+            Column("审核单位", 22),
             Column("联系人", 10), Column("联系电话", 16), Column("电子邮箱", 26),
         ],
         notes=[f"{job.title}（共 {total} 家）"],
@@ -243,8 +248,10 @@ def build_summary(job, workbook, progress):
     _write_breakdown(
         workbook, "按规模", "规模", rows,
         [f"{scope} 按规模", basis,
-         f"注：规模以上指营业收入≥{FilingStatistics.ABOVE_SCALE_REVENUE}万元（1000万元）；小微型指从业人员少于"
-         f"{FilingStatistics.SMALL_MICRO_STAFF}人。两种分法各自相加等于合计。"],
+         (
+             f"注：规模以上指营业收入≥{FilingStatistics.ABOVE_SCALE_REVENUE}万元（1000万元）；小微型指从业人员少于"
+             f"{FilingStatistics.SMALL_MICRO_STAFF}人。两种分法各自相加等于合计。"
+         )],
     )
 
     # 填报进度
