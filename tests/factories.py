@@ -211,7 +211,8 @@ def make_filing(institution=None, *, year=None, status="draft", complete=True, *
 # A social responsibility report that passes every check (within COMPLETE_STATISTICS' entity; the certificate number
 # is the entity's, filled in by make_sr_report).
 COMPLETE_SR_REPORT = dict(
-    address="湖南省长沙市岳麓区麓谷大道1号", postal_code="410205", director_name="张主任", director_mobile="13800000000",
+    address="湖南省长沙市岳麓区麓谷大道1号", postal_code="410205", director_name="张主任",
+    director_mobile="13800000000",
     quality_manager_name="李质量", quality_manager_phone="0731-88880000", quality_manager_mobile="13900000000",
     staff_total=40, staff_management=5, staff_testing=30, staff_auxiliary=5, fixed_assets=Decimal("1200"),
     instruments=150, instruments_imported=10, lab_area=Decimal("1800"),

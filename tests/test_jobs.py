@@ -208,7 +208,9 @@ def test_a_retried_export_is_not_stale_again_at_once_so_a_second_click_is_refuse
     assert sent == [job.pk]
 
 
-def test_a_late_duplicate_message_never_builds_a_job_another_run_holds_or_one_that_ended(two_provinces, tmp_path, settings):
+def test_a_late_duplicate_message_never_builds_a_job_another_run_holds_or_one_that_ended(
+    two_provinces, tmp_path, settings
+):
     settings.MEDIA_ROOT = tmp_path
     job = factories.ExportJobFactory(created_by=two_provinces["users"]["city_officer"])
     ExportJob.objects.filter(pk=job.pk).update(status="running", heartbeat_at=timezone.now(), attempts=1)

@@ -57,7 +57,8 @@ def test_a_user_who_may_not_create_databases_is_told_what_to_run(missing_name):
         with pytest.raises(ensure.DatabaseMissing) as refused:
             ensure.ensure_database(url(missing_name, user=role))
         assert str(refused.value) == (
-            f"数据库 {missing_name} 不存在，用户 {role} 无权创建：请先运行 createdb -h {HOST} -p {PORT} -U {role} {missing_name}"
+            f"数据库 {missing_name} 不存在，用户 {role} 无权创建："
+            f"请先运行 createdb -h {HOST} -p {PORT} -U {role} {missing_name}"
         )
     finally:
         admin(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))

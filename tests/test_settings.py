@@ -17,7 +17,9 @@ def _clean_env(**env):
 
 
 def _run(code, **env):
-    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=_clean_env(**env), capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=_clean_env(**env), capture_output=True, text=True, timeout=120
+    )
 
 
 def test_production_settings_pass_check_deploy_with_no_warnings():
@@ -102,7 +104,9 @@ def test_production_requires_a_sender_address():
 
 
 def test_a_negative_proxy_count_is_refused():
-    result = _run("import django; django.setup()", DJANGO_SETTINGS_MODULE="config.settings.local", QTS_TRUSTED_PROXY_COUNT="-1")
+    result = _run(
+        "import django; django.setup()", DJANGO_SETTINGS_MODULE="config.settings.local", QTS_TRUSTED_PROXY_COUNT="-1"
+    )
     assert result.returncode != 0 and "QTS_TRUSTED_PROXY_COUNT" in result.stderr
 
 
@@ -135,7 +139,8 @@ def test_embedded_default_is_sqlite_with_in_process_tasks():
 def test_database_url_forms(url, engine, name):
     code = (
         "import json, django; django.setup(); from django.conf import settings as s;"
-        "print(json.dumps([s.DATABASES['default']['ENGINE'], str(s.DATABASES['default']['NAME']), s.CELERY_TASK_ALWAYS_EAGER]))"
+        "print(json.dumps([s.DATABASES['default']['ENGINE'], str(s.DATABASES['default']['NAME']),"
+        " s.CELERY_TASK_ALWAYS_EAGER]))"
     )
     result = _run(code, DJANGO_SETTINGS_MODULE="config.settings.local", DATABASE_URL=url, REDIS_URL="redis://127.0.0.1:6379/3")
     got_engine, got_name, eager = json.loads(result.stdout.strip().splitlines()[-1])

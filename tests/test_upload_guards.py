@@ -145,7 +145,7 @@ def test_the_shared_string_workbooks_of_these_tests_are_what_openpyxl_reads(tmp_
         assert b't="s"' in archive.read("xl/worksheets/sheet1.xml")
     values = [row[0] for row in openpyxl.load_workbook(path, read_only=True).active.iter_rows(values_only=True)]
     assert values == ["A-1", "E777777777", 7]
-    assert [item for item in read_records(path, "xlsx")[1]] == ["A-1", "E777777777", "7"]
+    assert list(read_records(path, "xlsx")[1]) == ["A-1", "E777777777", "7"]
 
 
 def _replace_member(path: Path, name: str, replacements: dict) -> Path:
@@ -202,7 +202,10 @@ def register_csv(rows, header=HEADER, encoding="utf-8-sig", name="名录.csv"):
 
 
 def register_row(**values):
-    values = {"统一社会信用代码": factories.make_credit_code(1), "机构名称": "湖南一号检测有限公司", "所在市州": "长沙市", **values}
+    values = {
+        "统一社会信用代码": factories.make_credit_code(1), "机构名称": "湖南一号检测有限公司", "所在市州": "长沙市",
+        **values,
+    }
     return [values.get(header, "") for header in HEADER]
 
 
@@ -300,7 +303,9 @@ def test_an_xlsx_tag_that_never_ends_is_refused_without_parsing_it_again_and_aga
     workbook.active.append(["A-1"])
     workbook.save(tmp_path / "n.xlsx")
     endless = b'<c r="A2" t="' + b"s" * (8 * 1024 * 1024) + b'"/>'
-    path = _replace_member(tmp_path / "n.xlsx", "xl/worksheets/sheet1.xml", {b"</sheetData>": endless + b"</sheetData>"})
+    path = _replace_member(
+        tmp_path / "n.xlsx", "xl/worksheets/sheet1.xml", {b"</sheetData>": endless + b"</sheetData>"}
+    )
     started = time.monotonic()
     with pytest.raises(FileRefused, match="超长 XML 标记"):
         list(read_records(path, "xlsx")[1])
@@ -390,7 +395,9 @@ def test_the_rejected_lines_file_escapes_control_and_invisible_characters(client
     batch = ReportNumberBatch.objects.get()
     assert (batch.status, batch.accepted, batch.rejected) == ("done", 1, 7)
     body = b"".join(client.get(reverse("reports:rejects", args=[batch.pk])).streaming_content).decode("utf-8-sig")
-    for shown in ("BEL\\u0007X", "ESC\\u001bX", "RLO\\u202eX", "ZW\\u200bX", "BOM\\ufeffX", "TAB\\u0009X", "LS\\u2028X"):
+    for shown in (
+        "BEL\\u0007X", "ESC\\u001bX", "RLO\\u202eX", "ZW\\u200bX", "BOM\\ufeffX", "TAB\\u0009X", "LS\\u2028X",
+    ):
         assert shown in body
     assert "含控制字符（U+0007）" in body
     assert _raw_hidden(body) == []
@@ -419,6 +426,6 @@ def test_register_errors_echo_cells_escaped_and_refuse_hidden_characters(client,
 
 
 def test_an_unknown_register_header_is_echoed_escaped(admin):
-    header = HEADER + ["备注\u202e\x07"]
+    header = [*HEADER, "备注\u202e\x07"]
     outcome = check(register_csv([register_row()], header=header), "名录.csv", admin)
     assert "备注\\u202e\\u0007" in outcome.errors[0]["message"] and _raw_hidden(outcome.errors[0]["message"]) == []

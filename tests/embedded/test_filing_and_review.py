@@ -82,7 +82,9 @@ def test_a_reviewer_approves_one_filing_and_returns_another(login):
     assert client.get(reverse("review:queue")).status_code == 200
 
     first = _open_for_review(client, first)
-    response = client.post(reverse("review:approve", args=[first.pk]), {"version": first.version, "comment": "数据完整。"})
+    response = client.post(
+        reverse("review:approve", args=[first.pk]), {"version": first.version, "comment": "数据完整。"}
+    )
     assert response.status_code == 302
     first.refresh_from_db()
     assert first.status == Filing.Status.APPROVED

@@ -22,7 +22,9 @@ def failing_register_export(monkeypatch):
                 fault()
             return kind.build(job, workbook, progress)
 
-        monkeypatch.setitem(registry.EXPORT_KINDS, "register", registry.ExportKind("register", kind.label, False, build))
+        monkeypatch.setitem(
+            registry.EXPORT_KINDS, "register", registry.ExportKind("register", kind.label, False, build)
+        )
         return runs
 
     return install

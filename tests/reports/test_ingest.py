@@ -51,7 +51,8 @@ def test_counts_accepted_duplicates_and_rejected(tmp_path, new_batch, institutio
     path = write(tmp_path, "报告编号\nA-1\nA-2\nA-1\nbad line\n\nA-3\nA-2\n", encoding="gbk")
     batch = services.ingest_file(new_batch(), path, portable=portable)
     assert batch.status == "done" and batch.encoding == "GBK"
-    assert (batch.lines, batch.accepted, batch.duplicate_in_file, batch.duplicate_existing, batch.rejected) == (6, 3, 2, 0, 1)
+    counts = (batch.lines, batch.accepted, batch.duplicate_in_file, batch.duplicate_existing, batch.rejected)
+    assert counts == (6, 3, 2, 0, 1)
     assert stored(institution) == ["A-1", "A-2", "A-3"]
 
 
@@ -70,14 +71,17 @@ def test_copy_and_portable_paths_store_the_same_rows(tmp_path, new_batch, instit
     copy_batch = services.ingest_file(new_batch(), write(tmp_path, text), portable=False)
     portable_batch = services.ingest_file(new_batch(inst=other), write(tmp_path, text, "m.txt"), portable=True)
     fields = ["lines", "accepted", "duplicate_in_file", "duplicate_existing", "rejected"]
-    assert [getattr(copy_batch, f) for f in fields] == [getattr(portable_batch, f) for f in fields] == [1001, 700, 300, 0, 1]
+    copy_counts = [getattr(copy_batch, f) for f in fields]
+    assert copy_counts == [getattr(portable_batch, f) for f in fields] == [1001, 700, 300, 0, 1]
     assert stored(institution) == stored(other)
 
 
 @PATHS
 def test_a_number_stored_in_another_year_is_a_duplicate(tmp_path, new_batch, institution, portable):
     services.ingest_file(new_batch(year=2023, quarter=4), write(tmp_path, "A-1\nA-2\n"), portable=portable)
-    batch = services.ingest_file(new_batch(year=2024, quarter=1), write(tmp_path, "A-1\nA-1\nB-1\n", "m.txt"), portable=portable)
+    batch = services.ingest_file(
+        new_batch(year=2024, quarter=1), write(tmp_path, "A-1\nA-1\nB-1\n", "m.txt"), portable=portable
+    )
     assert (batch.accepted, batch.duplicate_existing, batch.duplicate_in_file) == (1, 1, 1)
     assert stored(institution) == ["A-1", "A-2", "B-1"]
 

@@ -68,7 +68,9 @@ def test_city_officer_home_shows_missing_uploads_and_open_complaints(client, two
 
     inst = two_provinces["institutions"]
     make_batch(inst["changsha"], PREVIOUS.year, PREVIOUS.quarter)
-    Complaint.objects.create(report_number="X-1", institution_text="x", city=inst["changsha"].city, description="d", contact="c")
+    Complaint.objects.create(
+        report_number="X-1", institution_text="x", city=inst["changsha"].city, description="d", contact="c"
+    )
     client.force_login(two_provinces["users"]["city_officer"])
     page = client.get(reverse("home")).content.decode()
     summary = page.split('data-testid="report-number-summary"')[1].split("</div></div>")[0]
@@ -76,7 +78,9 @@ def test_city_officer_home_shows_missing_uploads_and_open_complaints(client, two
     assert "编号投诉 <strong>1</strong>" in summary
 
 
-def test_an_institution_gets_one_upload_reminder_a_day_whoever_presses_send(client, two_provinces, on_commit_immediately):
+def test_an_institution_gets_one_upload_reminder_a_day_whoever_presses_send(
+    client, two_provinces, on_commit_immediately
+):
     inst = two_provinces["institutions"]["changsha"]
     inst.contact_email = "a@example.cn"
     inst.save()

@@ -11,9 +11,12 @@ UTC = datetime.UTC
 
 
 @pytest.mark.parametrize("quarter, last_on_time, first_late", [
-    (Quarter(2023, 4), datetime.datetime(2024, 1, 31, 23, 59, 59, tzinfo=SHANGHAI), datetime.datetime(2024, 2, 1, tzinfo=SHANGHAI)),
-    (Quarter(2024, 1), datetime.datetime(2024, 4, 30, 23, 59, 59, tzinfo=SHANGHAI), datetime.datetime(2024, 5, 1, tzinfo=SHANGHAI)),
-    (Quarter(2024, 3), datetime.datetime(2024, 10, 31, 23, 59, 59, tzinfo=SHANGHAI), datetime.datetime(2024, 11, 1, tzinfo=SHANGHAI)),
+    (Quarter(2023, 4), datetime.datetime(2024, 1, 31, 23, 59, 59, tzinfo=SHANGHAI),
+     datetime.datetime(2024, 2, 1, tzinfo=SHANGHAI)),
+    (Quarter(2024, 1), datetime.datetime(2024, 4, 30, 23, 59, 59, tzinfo=SHANGHAI),
+     datetime.datetime(2024, 5, 1, tzinfo=SHANGHAI)),
+    (Quarter(2024, 3), datetime.datetime(2024, 10, 31, 23, 59, 59, tzinfo=SHANGHAI),
+     datetime.datetime(2024, 11, 1, tzinfo=SHANGHAI)),
 ])
 def test_uploads_are_on_time_until_the_end_of_the_following_quarters_first_month(quarter, last_on_time, first_late):
     assert not quarter.is_late_at(last_on_time)

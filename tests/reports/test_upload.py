@@ -121,7 +121,9 @@ def test_task_moves_the_batch_from_pending_through_running_to_done(filer, client
 
 def test_task_marks_a_file_refused_midway_as_failed_and_stores_nothing(filer, settings):
     data = b"A-1\n" * 20000 + b"\x00tail"  # past the first 64 KB that the upload itself checks
-    batch = services.start_upload(institution=filer.institution, quarter=PREVIOUS, source=data, name="n.txt", actor=filer)
+    batch = services.start_upload(
+        institution=filer.institution, quarter=PREVIOUS, source=data, name="n.txt", actor=filer
+    )
     tasks.ingest_report_numbers.delay(batch.pk)
     batch.refresh_from_db()
     assert batch.status == "failed" and "二进制" in batch.error
@@ -130,7 +132,9 @@ def test_task_marks_a_file_refused_midway_as_failed_and_stores_nothing(filer, se
 
 
 def test_task_retries_a_transient_database_error(filer, monkeypatch):
-    batch = services.start_upload(institution=filer.institution, quarter=PREVIOUS, source=b"A-1\n", name="n.txt", actor=filer)
+    batch = services.start_upload(
+        institution=filer.institution, quarter=PREVIOUS, source=b"A-1\n", name="n.txt", actor=filer
+    )
     real, calls = services.run_upload, []
 
     def flaky(batch_id):
@@ -141,7 +145,9 @@ def test_task_retries_a_transient_database_error(filer, monkeypatch):
 
     monkeypatch.setattr(services, "run_upload", flaky)
     retried = []
-    monkeypatch.setattr(tasks.ingest_report_numbers, "retry", lambda exc, countdown: retried.append(countdown) or Retry())
+    monkeypatch.setattr(
+        tasks.ingest_report_numbers, "retry", lambda exc, countdown: retried.append(countdown) or Retry()
+    )
     with pytest.raises(Retry):
         tasks.ingest_report_numbers(batch.pk)  # as a worker runs it (not in-process)
     batch.refresh_from_db()
@@ -197,7 +203,9 @@ def test_a_stale_batch_can_be_restarted_and_a_fresh_one_cannot(client, filer, mo
 
     sent = []
     monkeypatch.setattr(report_tasks.ingest_report_numbers, "delay", lambda pk: sent.append(pk))
-    batch = services.start_upload(institution=filer.institution, quarter=PREVIOUS, source=b"A-1\n", name="n.txt", actor=filer)
+    batch = services.start_upload(
+        institution=filer.institution, quarter=PREVIOUS, source=b"A-1\n", name="n.txt", actor=filer
+    )
     client.force_login(filer)
     retry = reverse("reports:batch_retry", args=[batch.pk])
     assert "只有失败或已中断的上传" in client.post(retry, follow=True).content.decode()

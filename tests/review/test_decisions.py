@@ -3,6 +3,7 @@ close date, extensions from the review screen, and the differences shown to the 
 import datetime
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import timezone
 
@@ -114,7 +115,9 @@ def test_reviewer_returns_with_field_comments_and_a_due_date_that_reopens_editin
     assert saved.version == filing.version + 1
 
 
-def test_return_needs_a_comment_a_future_due_date_and_a_comment_for_each_chosen_field(submit, province_reviewer, client):
+def test_return_needs_a_comment_a_future_due_date_and_a_comment_for_each_chosen_field(
+    submit, province_reviewer, client
+):
     filing = submit(name="长沙甲")
     open_page(client, province_reviewer, filing)
     assert "退回必须填写意见" in post_return(client, filing, comment="").content.decode()
@@ -141,7 +144,9 @@ def test_comments_with_html_are_shown_escaped(submit, province_reviewer, client,
         assert "<script>alert(1)</script>" not in page
 
 
-def test_field_comments_are_shown_to_the_filer_next_to_the_fields(submit, province_reviewer, client, on_commit_immediately):
+def test_field_comments_are_shown_to_the_filer_next_to_the_fields(
+    submit, province_reviewer, client, on_commit_immediately
+):
     filing = submit(name="长沙甲")
     open_page(client, province_reviewer, filing)
     post_return(client, filing, field_1="statistics.revenue", field_comment_1="营业收入明显偏低。",
@@ -161,8 +166,9 @@ def test_field_comments_are_shown_to_the_filer_next_to_the_fields(submit, provin
     assert "请核对营业收入。" in overview and "营业收入明显偏低。" in overview
 
 
-def test_samr_quality_review_returns_an_approved_filing_of_any_province(submit, province_reviewer, samr_reviewer, client,
-                                                                        on_commit_immediately):
+def test_samr_quality_review_returns_an_approved_filing_of_any_province(
+    submit, province_reviewer, samr_reviewer, client, on_commit_immediately
+):
     filing = submit(name="长沙甲")
     filing = filing_services.start_review(filing, actor=province_reviewer)
     filing_services.approve_filing(filing, actor=province_reviewer, expected_version=filing.version)
@@ -203,19 +209,22 @@ def test_provincial_reviewer_cannot_quality_return_and_samr_cannot_return_provin
     filing = submit(name="长沙甲")
     filing = filing_services.start_review(filing, actor=province_reviewer)
     filing = filing_services.approve_filing(filing, actor=province_reviewer, expected_version=filing.version)
-    with pytest.raises(Exception) as refused:
-        services.quality_return(filing, actor=province_reviewer, expected_version=filing.version, comment="x", due=due())
+    with pytest.raises(PermissionDenied) as refused:
+        services.quality_return(
+            filing, actor=province_reviewer, expected_version=filing.version, comment="x", due=due()
+        )
     assert refused.type.__name__ == "PermissionDenied"
     other = submit(name="长沙乙")
     other = filing_services.start_review(other, actor=province_reviewer)
-    with pytest.raises(Exception) as refused:
+    with pytest.raises(PermissionDenied) as refused:
         services.return_for_correction(other, actor=factories.SamrReviewerFactory(), expected_version=other.version,
                                        comment="x", due=due())
     assert refused.type.__name__ == "PermissionDenied"
 
 
-def test_samr_reviews_samr_authority_filings_and_province_only_sees_them(submit, province_reviewer, samr_reviewer, client,
-                                                                         on_commit_immediately):
+def test_samr_reviews_samr_authority_filings_and_province_only_sees_them(
+    submit, province_reviewer, samr_reviewer, client, on_commit_immediately
+):
     filing = submit(name="总局审机构", authority=ReviewingAuthority.SAMR)
     page = open_page(client, province_reviewer, filing)
     assert page.status_code == 200 and "您只能查看" in page.content.decode()
@@ -264,7 +273,8 @@ def test_decisions_after_the_review_close_date_are_refused(submit, province_revi
     filing = submit(name="长沙甲")
     filing = filing_services.start_review(filing, actor=province_reviewer)
     ReportingYear.objects.filter(pk=year.pk).update(
-        closes_at=timezone.now() - datetime.timedelta(days=2), review_closes_at=timezone.now() - datetime.timedelta(days=1)
+        closes_at=timezone.now() - datetime.timedelta(days=2),
+        review_closes_at=timezone.now() - datetime.timedelta(days=1),
     )
     client.force_login(province_reviewer)
     response = client.post(reverse("review:approve", args=[filing.pk]), {"version": fresh(filing).version})

@@ -30,7 +30,7 @@ def test_filer_is_told_of_a_returned_filing(submit, province_reviewer, client):
 def test_reviewer_is_told_of_new_submissions_of_their_authority_only(submit, province_reviewer, samr_reviewer, client):
     submit(name="长沙省审")
     submit(name="长沙总局审", authority=ReviewingAuthority.SAMR)
-    texts, page = notices(client, province_reviewer)
+    texts, _page = notices(client, province_reviewer)
     assert texts[0] == "有 1 份新提交的填报待审核。" and "长沙省审" in texts[1]
     assert not any("长沙总局审" in t for t in texts)
     texts, _ = notices(client, samr_reviewer)

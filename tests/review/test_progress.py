@@ -23,10 +23,13 @@ S = Filing.Status
 
 @pytest.fixture
 def population(year, submit, province_reviewer):
-    """长沙: 2 not started, 1 draft, 1 submitted, 1 in review, 1 returned, 1 approved; 株洲: 1 approved, 1 not started."""
+    """长沙: 2 not started, 1 draft, 1 submitted, 1 in review, 1 returned, 1 approved;
+    株洲: 1 approved, 1 not started."""
     changsha, zhuzhou = factories.region("430100"), factories.region("430200")
     for i in range(2):
-        factories.InstitutionFactory(name=f"长沙未开始{i}", city=changsha, contact_person="王联系", contact_phone="0731-1234567")
+        factories.InstitutionFactory(
+            name=f"长沙未开始{i}", city=changsha, contact_person="王联系", contact_phone="0731-1234567"
+        )
     factories.make_filing(factories.filing_ready_institution(name="长沙草稿", city=changsha), year=year)
     submit(name="长沙已提交")
     filing_services.start_review(submit(name="长沙审核中"), actor=province_reviewer)
@@ -73,7 +76,7 @@ def test_province_sees_all_its_cities_ranked_by_completion_and_figures_equal_the
     from institutions.models import Institution
 
     workbook_rows = filing_progress_by_city(visible_to(province_reviewer, Institution), year)
-    for page_row, sheet_row in zip(response.context["rows"], workbook_rows):
+    for page_row, sheet_row in zip(response.context["rows"], workbook_rows, strict=True):
         assert {k: page_row[k] for k in sheet_row} == sheet_row
 
 
@@ -195,7 +198,9 @@ def test_chasing_page_issues_the_same_number_of_queries_for_few_and_many_records
             response = client.get(url)
         return len(queries), len(response.context["records"])
 
-    ChasingRecord.objects.create(institution=institution, year=year.year, channel="phone", note="一", recorded_by=officer)
+    ChasingRecord.objects.create(
+        institution=institution, year=year.year, channel="phone", note="一", recorded_by=officer
+    )
     few, rows = count()
     for i in range(4):
         ChasingRecord.objects.create(institution=institution, year=year.year, channel="sms", note=f"{i}",

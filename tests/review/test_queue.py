@@ -21,7 +21,9 @@ def names(user, year=None):
     return [f.institution.name for f in selectors.review_queue(user, year)]
 
 
-def test_provincial_reviewer_sees_only_province_authority_filings_of_own_province(submit, province_reviewer, samr_reviewer):
+def test_provincial_reviewer_sees_only_province_authority_filings_of_own_province(
+    submit, province_reviewer, samr_reviewer
+):
     submit(name="长沙省审", city="430100")
     submit(name="株洲省审", city="430200")
     submit(name="长沙总局审", city="430100", authority=SAMR)

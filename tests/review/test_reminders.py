@@ -81,15 +81,18 @@ def test_decision_e_mails_tell_the_filer_in_chinese(submit, province_reviewer, o
     when = due(7)
     services.return_for_correction(
         filing, actor=province_reviewer, expected_version=filing.version, comment="请核对营业收入。", due=when,
-        field_comments=[("statistics.revenue", "数值偏低。")], field_labels={"statistics.revenue": "统计调查数据 · 营业收入（万元）"},
+        field_comments=[("statistics.revenue", "数值偏低。")],
+        field_labels={"statistics.revenue": "统计调查数据 · 营业收入（万元）"},
     )
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert sorted(message.to) == ["filer@example.cn", "lab@example.cn"]
     assert message.subject == (
-        f"【质检统计直报】您单位{filing.year.year}年度统计填报已被退回，请于{timezone.localtime(when):%Y年%m月%d日 %H:%M}前更正"
+        f"【质检统计直报】您单位{filing.year.year}年度统计填报已被退回，"
+        f"请于{timezone.localtime(when):%Y年%m月%d日 %H:%M}前更正"
     )
-    assert "退回意见：请核对营业收入。" in message.body and "统计调查数据 · 营业收入（万元）：数值偏低。" in message.body
+    assert "退回意见：请核对营业收入。" in message.body
+    assert "统计调查数据 · 营业收入（万元）：数值偏低。" in message.body
     assert "&" not in message.body
 
     filer = filer_of(filing)
@@ -131,7 +134,9 @@ def test_decision_e_mail_with_mail_server_down_retries_and_is_not_marked_sent(su
 def set_deadline(year, days_from_today):
     closes = timezone.localtime().replace(hour=23, minute=59, second=0, microsecond=0) + datetime.timedelta(
         days=days_from_today)
-    ReportingYear.objects.filter(pk=year.pk).update(closes_at=closes, review_closes_at=closes + datetime.timedelta(days=60))
+    ReportingYear.objects.filter(pk=year.pk).update(
+        closes_at=closes, review_closes_at=closes + datetime.timedelta(days=60)
+    )
     year.refresh_from_db()
     return year
 
@@ -143,7 +148,9 @@ def test_the_due_point_is_the_latest_reached(year, left, point):
 
 def test_beat_reminds_every_not_submitted_institution_once_per_point(year, submit, on_commit_immediately):
     set_deadline(year, 7)
-    draft = factories.make_filing(factories.filing_ready_institution(name="草稿", contact_email="d@example.cn"), year=year)
+    draft = factories.make_filing(
+        factories.filing_ready_institution(name="草稿", contact_email="d@example.cn"), year=year
+    )
     factories.InstitutionFactory(name="未开始", contact_email="n@example.cn")
     factories.InstitutionFactory(name="无邮箱", contact_email="")
     submit(name="已提交", contact_email="s@example.cn")

@@ -11,10 +11,12 @@ from tests import factories
 
 # (key, city code, status this year, statistics this year, status last year, fields ticked)
 POPULATION = [
-    ("a", "430100", "approved", dict(revenue=Decimal("1200.00"), staff_total=150), "approved", ["食品及食品接触材料", "水质"]),
+    ("a", "430100", "approved", dict(revenue=Decimal("1200.00"), staff_total=150), "approved",
+     ["食品及食品接触材料", "水质"]),
     ("b", "430100", "submitted", dict(revenue=Decimal("99.50"), staff_total=20), None, ["食品及食品接触材料"]),
     ("c", "430100", "in_review", dict(revenue=Decimal("3000.00"), staff_total=99), None, []),
-    ("d", "430200", "approved", dict(revenue=Decimal("1000.00"), staff_total=100, lab_area=Decimal("10.25")), "approved", ["水质"]),
+    ("d", "430200", "approved", dict(revenue=Decimal("1000.00"), staff_total=100, lab_area=Decimal("10.25")),
+     "approved", ["水质"]),
     ("e", "430200", "draft", dict(revenue=Decimal("5000.00")), None, ["水质"]),
     ("f", "430200", "returned", dict(revenue=Decimal("7000.00")), "approved", ["环境监测"]),
     ("g", "420100", "approved", dict(revenue=Decimal("9000.00")), None, ["水质"]),  # another province

@@ -1,4 +1,5 @@
-"""The dashboard: headline figures of the user's scope and a year, equal to the 年度汇总 workbook's for the same scope."""
+"""The dashboard: headline figures of the user's scope and a year, equal to the 年度汇总 workbook's for the same
+scope."""
 import json
 from decimal import Decimal
 
@@ -70,8 +71,12 @@ def test_every_dashboard_figure_equals_the_workbooks(client, population, include
     ]
     fields = table(workbook, "按专业领域")[2]
     assert figures["top_fields"] and all(fields[label][1] == n for label, n in figures["top_fields"])
-    assert dict(figures["by_nature"]) == {label: row[1] for label, row in table(workbook, "按机构性质")[2].items() if label != "合计"}
-    assert dict(figures["by_ownership"]) == {label: row[1] for label, row in table(workbook, "按所有制")[2].items() if label != "合计"}
+    assert dict(figures["by_nature"]) == {
+        label: row[1] for label, row in table(workbook, "按机构性质")[2].items() if label != "合计"
+    }
+    assert dict(figures["by_ownership"]) == {
+        label: row[1] for label, row in table(workbook, "按所有制")[2].items() if label != "合计"
+    }
     overview = list(table(workbook, "总体情况")[2].values())
     for row in figures["year_on_year"]:
         sheet_row = next(r for r in overview if r[0].removeprefix("其中：") == row["label"] and r[1] == row["unit"])
@@ -92,7 +97,9 @@ def test_the_dashboard_issues_the_same_queries_whatever_the_number_of_institutio
     before = count()
     year = factories.ReportingYearFactory(year=2025)
     for _ in range(5):
-        factories.make_filing(factories.InstitutionFactory(city=factories.region("430300")), year=year, status="approved")
+        factories.make_filing(
+            factories.InstitutionFactory(city=factories.region("430300")), year=year, status="approved"
+        )
     assert count() == before
 
 
@@ -141,5 +148,6 @@ def test_dashboard_links_to_the_export_of_the_same_figures(client, population):
     link = f'{reverse("summaries:exports")}?kind=summary&amp;region={region.pk}&amp;year=2025&amp;include_submitted=1'
     assert link in response.content.decode()
     form = client.get(link.replace("&amp;", "&")).context["form"]
-    assert (form["kind"].value(), str(form["region"].value()), str(form["year"].value())) == ("summary", str(region.pk), "2025")
+    chosen = (form["kind"].value(), str(form["region"].value()), str(form["year"].value()))
+    assert chosen == ("summary", str(region.pk), "2025")
     assert form["include_submitted"].value()

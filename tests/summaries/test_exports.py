@@ -17,7 +17,7 @@ from tests import factories
 def _rows(job):
     job.refresh_from_db()
     sheet = load_workbook(job.file.path)["机构名录"]
-    return [row for row in sheet.iter_rows(min_row=3, values_only=True)]
+    return list(sheet.iter_rows(min_row=3, values_only=True))
 
 
 @pytest.fixture
@@ -134,7 +134,9 @@ def test_download_checks_permission_again(client, two_provinces, media):
 def test_formula_like_text_is_written_as_text(two_provinces, media):
     factories.InstitutionFactory(name='=HYPERLINK("http://evil.example","点我")', city=factories.region("430100"))
     factories.InstitutionFactory(name="@SUM(1+1)", city=factories.region("430100"))
-    job = services.start_export(actor=two_provinces["users"]["admin"], kind="register", region=factories.region("430100"))
+    job = services.start_export(
+        actor=two_provinces["users"]["admin"], kind="register", region=factories.region("430100")
+    )
     job.refresh_from_db()
     sheet = load_workbook(job.file.path)["机构名录"]
     cells = {cell.value: cell for row in sheet.iter_rows(min_row=3, max_col=1) for cell in row}
@@ -146,7 +148,9 @@ def test_formula_like_text_is_written_as_text(two_provinces, media):
 @pytest.mark.django_db
 def test_libreoffice_opens_the_workbook(two_provinces, media, tmp_path):
     factories.InstitutionFactory(name="=1+1", city=factories.region("430100"))
-    job = services.start_export(actor=two_provinces["users"]["admin"], kind="register", region=factories.region("430100"))
+    job = services.start_export(
+        actor=two_provinces["users"]["admin"], kind="register", region=factories.region("430100")
+    )
     job.refresh_from_db()
     out = tmp_path / "csv"
     result = subprocess.run(
@@ -216,7 +220,9 @@ def test_a_job_killed_while_saving_leaves_no_file_marked_done(two_provinces, med
 
 @pytest.mark.django_db
 def test_running_a_finished_job_again_changes_nothing(two_provinces, media):
-    job = services.start_export(actor=two_provinces["users"]["admin"], kind="register", region=factories.region("430100"))
+    job = services.start_export(
+        actor=two_provinces["users"]["admin"], kind="register", region=factories.region("430100")
+    )
     job.refresh_from_db()
     file_name, finished = job.file.name, job.finished_at
     services.run_export(job.pk)
@@ -260,7 +266,9 @@ def test_beat_schedule_runs_the_clean_up_daily(settings):
 
 
 @pytest.mark.worker
-def test_export_runs_on_a_real_celery_worker(transactional_db, celery_worker_process, two_provinces, settings, tmp_path):
+def test_export_runs_on_a_real_celery_worker(
+    transactional_db, celery_worker_process, two_provinces, settings, tmp_path
+):
     import time
 
     # The worker process uses the test settings' MEDIA_ROOT; read the file from there.

@@ -16,7 +16,9 @@ from summaries.models import ExportJob
 from tests import factories
 from tests.summaries.conftest import LAST_YEAR_STATS, build, statistics_of as _statistics, table
 
-SHEETS = ["总体情况", "按市州", "按机构性质", "按所有制", "按专业领域", "按规模", "填报进度", "报告编号上传情况", "机构明细"]
+SHEETS = [
+    "总体情况", "按市州", "按机构性质", "按所有制", "按专业领域", "按规模", "填报进度", "报告编号上传情况", "机构明细",
+]
 
 def reviewer():
     return factories.ProvincialReviewerFactory()
@@ -129,14 +131,17 @@ def test_detail_sheet_has_one_row_per_institution_with_every_indicator(populatio
     workbook = build(reviewer())
     _notes, header, rows = table(workbook, "机构明细")
     assert sorted(rows) == ["4301机构a", "4301机构b", "4301机构c", "4301机构h", "4302机构d", "4302机构e", "4302机构f"]
-    indicator_headers = [str(f.verbose_name) for f in FilingStatistics._meta.concrete_fields if f.name not in ("id", "filing")]
+    indicator_headers = [
+        str(f.verbose_name) for f in FilingStatistics._meta.concrete_fields if f.name not in ("id", "filing")
+    ]
     assert list(header[11:]) == indicator_headers
     a, h, d = rows["4301机构a"], rows["4301机构h"], rows["4302机构d"]
-    assert a[6] == "水质、食品及食品接触材料"  # in the reference list's order and a[7] == "审核通过" and a[8:11] == ("是", "是", "否")
+    # in the reference list's order and a[7] == "审核通过" and a[8:11] == ("是", "是", "否")
+    assert a[6] == "水质、食品及食品接触材料"
     assert d[8:11] == ("是", "是", "否")  # exactly 1000 万元 is above scale; exactly 100 staff is not small
     assert rows["4301机构b"][7:11] == ("已提交", "否", "否", "是")
     assert h[7:9] == ("未开始", "否") and h[9:] == (None,) * (2 + len(indicator_headers))
-    by_header = dict(zip(header, a))
+    by_header = dict(zip(header, a, strict=True))
     assert by_header["营业收入（万元）"] == 1200 and by_header["从业人员（人）"] == 150
     assert by_header["实验室面积（平方米）"] == float(_statistics("a")["lab_area"])
 
@@ -217,7 +222,7 @@ def test_summary_queries_do_not_grow_with_the_number_of_institutions(population,
 
     small = count_queries()
     year = factories.ReportingYearFactory(year=2025)
-    for n in range(6):
+    for _ in range(6):
         institution = factories.InstitutionFactory(city=factories.region("430300"))
         institution.professional_fields.set(ProfessionalField.objects.all()[:3])
         factories.make_filing(institution, year=year, status="approved")
@@ -240,7 +245,9 @@ def test_progress_advances_sheet_by_sheet_and_chunk_by_chunk(population, monkeyp
 
         kind.build(job, workbook, spy)
 
-    monkeypatch.setitem(registry.EXPORT_KINDS, "summary", registry.ExportKind("summary", "年度汇总", True, spying_build))
+    monkeypatch.setitem(
+        registry.EXPORT_KINDS, "summary", registry.ExportKind("summary", "年度汇总", True, spying_build)
+    )
     job = services.start_export(actor=reviewer(), kind="summary", region=factories.region("430000"), year=2025)
     percents = [percent for _status, percent, _stage in seen]
     assert all(status == "running" for status, _p, _s in seen)
@@ -299,9 +306,13 @@ def test_report_number_sheet_shows_each_quarter_of_the_year(population):
     batch("g", 1, 999)  # another province
     batch("a", 1, 5000, year=2024)  # another year
     _notes, header, rows = table(build(reviewer()), "报告编号上传情况")
-    assert header == ("季度", "应上传机构", "已上传机构", "其中按时", "其中逾期", "未上传机构", "上传报告编号（个）", "上传率")
+    assert header == (
+        "季度", "应上传机构", "已上传机构", "其中按时", "其中逾期", "未上传机构", "上传报告编号（个）", "上传率",
+    )
     quarters = [row for label, row in rows.items() if label != "全年合计"]
-    assert [row[1:7] for row in quarters] == [(7, 2, 1, 1, 5, 140), (7, 1, 1, 0, 6, 7), (7, 0, 0, 0, 7, 0), (7, 0, 0, 0, 7, 0)]
+    assert [row[1:7] for row in quarters] == [
+        (7, 2, 1, 1, 5, 140), (7, 1, 1, 0, 6, 7), (7, 0, 0, 0, 7, 0), (7, 0, 0, 0, 7, 0),
+    ]
     assert quarters[0][7] == pytest.approx(2 / 7)
     assert rows["全年合计"][6] == 147
 
