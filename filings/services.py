@@ -9,7 +9,15 @@ from institutions.models import NationalCentre
 
 from . import snapshots, workflow
 from .checks import run_checks
-from .models import AnnualReport, Extension, Filing, FilingSnapshot, FilingStatistics, SocialResponsibilityReport, WarningExplanation
+from .models import (
+    AnnualReport,
+    Extension,
+    Filing,
+    FilingSnapshot,
+    FilingStatistics,
+    SocialResponsibilityReport,
+    WarningExplanation,
+)
 from .workflow import TransitionRefused
 
 
@@ -53,7 +61,9 @@ def _editable(filing, actor, expected_version) -> Filing:
     if refusal:
         raise TransitionRefused(refusal)
     if expected_version is not None and locked.version != expected_version:
-        raise TransitionRefused("该填报已在其他窗口或由他人保存过，您的修改未保存。请刷新页面，核对后再保存。", status=409)
+        raise TransitionRefused(
+            "该填报已在其他窗口或由他人保存过，您的修改未保存。请刷新页面，核对后再保存。", status=409
+        )
     return locked
 
 
@@ -98,7 +108,9 @@ def submission_problems(filing) -> list[str]:
     findings = run_checks(filing)
     explained = set(filing.explanations.exclude(text="").values_list("code", flat=True))
     problems = [f"{f.code} {f.message}" for f in findings if f.is_error]
-    problems += [f"{f.code} 预警需填写说明：{f.message}" for f in findings if not f.is_error and f.code not in explained]
+    problems += [
+        f"{f.code} 预警需填写说明：{f.message}" for f in findings if not f.is_error and f.code not in explained
+    ]
     return problems
 
 
@@ -106,7 +118,9 @@ def submit_filing(filing, *, actor, expected_version) -> Filing:
     def check_and_snapshot(locked):
         problems = submission_problems(locked)
         if problems:
-            raise TransitionRefused("填报尚有问题，不能提交：" + "；".join(problems[:5]) + ("……" if len(problems) > 5 else ""))
+            raise TransitionRefused(
+                "填报尚有问题，不能提交：" + "；".join(problems[:5]) + ("……" if len(problems) > 5 else "")
+            )
         number = locked.snapshots.count() + 1
         FilingSnapshot.objects.create(filing=locked, number=number, data=snapshots.snapshot_data(locked, number))
 
@@ -150,4 +164,6 @@ def grant_extension(institution, year, *, actor, until, reason) -> Extension:
         raise ExtensionRefused("请填写延期原因。")
     if until <= timezone.now() or until <= year.closes_at:
         raise ExtensionRefused("延期时间必须晚于当前时间和填报截止时间。")
-    return Extension.objects.create(institution=institution, year=year, until=until, reason=reason[:500], granted_by=actor)
+    return Extension.objects.create(
+        institution=institution, year=year, until=until, reason=reason[:500], granted_by=actor
+    )
