@@ -8,8 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from config.refusals import refusal_as_message
 from accounts import permissions
+from config.refusals import refusal_as_message
 from institutions.models import CmaCertificate
 
 from . import pdf, selectors, services, workflow
@@ -25,7 +25,7 @@ def _filing(request, pk) -> Filing:
     try:
         return selectors.filing_for(request.user, pk)
     except Filing.DoesNotExist:
-        raise Http404("填报不存在或不在您的查看范围内。")
+        raise Http404("填报不存在或不在您的查看范围内。") from None
 
 
 def _editable(request, filing) -> bool:
@@ -106,7 +106,9 @@ def _edit_part(request, filing, part, form_class, step, template, findings_prefi
     }
     editable = _editable(request, filing)
     if request.method == "POST" and not editable:
-        reason = workflow.filer_window_refusal(filing, timezone.now()) if permissions.can_edit_filing(request.user, filing) else None
+        reason = None
+        if permissions.can_edit_filing(request.user, filing):
+            reason = workflow.filer_window_refusal(filing, timezone.now())
         messages.error(request, reason or f"填报当前为“{filing.get_status_display()}”，您不能修改。")
         return redirect(request.path)
     if request.method == "POST":
@@ -134,8 +136,10 @@ def _edit_part(request, filing, part, form_class, step, template, findings_prefi
 def statistics(request, pk):
     filing = _filing(request, pk)
     # The page confirms the registry's certificates (with their issuer), sites and qualifications.
-    prefetch_related_objects([filing.institution], Prefetch("cma_certificates", CmaCertificate.objects.select_related("issuer")),
-                             "sites", "other_qualifications")
+    prefetch_related_objects(
+        [filing.institution], Prefetch("cma_certificates", CmaCertificate.objects.select_related("issuer")),
+        "sites", "other_qualifications",
+    )
     return _edit_part(request, filing, filing.statistics, StatisticsForm, "statistics", "filings/statistics.html",
                       "statistics.", nature=filing.institution.nature)
 
