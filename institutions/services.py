@@ -312,7 +312,8 @@ def purge_old_import_files(now=None) -> int:
         ImportJob.objects.filter(pk=job.pk).update(file="")
         # A checked file never confirmed can no longer be imported.
         ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.READY).update(
-            status=ImportJob.Status.FAILED, error="文件已超过30天保留期限，未导入；如仍需导入请重新上传。", stage="失败",
+            status=ImportJob.Status.FAILED, error="文件已超过30天保留期限，未导入；如仍需导入请重新上传。",
+            stage="失败",
         )
         count += 1
     return count
@@ -341,7 +342,9 @@ def _identity_conflicts(institution, *, name, credit_code, city) -> None:
         key = institution_name_key(name)
         others = Institution.objects.exclude(pk=institution.pk).values_list("name", flat=True)
         if other := next((other for other in others.iterator() if institution_name_key(other) == key), None):
-            raise IdentityChangeRefused(f"“{visible(name)}”与其他机构的登记名称“{other}”相同或仅写法不同，不能变更为该名称。")
+            raise IdentityChangeRefused(
+                f"“{visible(name)}”与其他机构的登记名称“{other}”相同或仅写法不同，不能变更为该名称。"
+            )
     if city.pk != institution.city_id and city.parent_id != institution.city.parent_id:
         if (freeze := selectors.authority_freeze(institution.pk)) is not None:
             raise IdentityChangeRefused(
@@ -381,14 +384,16 @@ def request_identity_change(institution, *, actor, name: str, legal_representati
                 try:
                     validate_credit_code(credit_code)
                 except ValidationError as error:
-                    raise IdentityChangeRefused(error.messages[0])
+                    raise IdentityChangeRefused(error.messages[0]) from None
             _identity_conflicts(current, name=name, credit_code=credit_code, city=city)
             return IdentityChangeRequest.objects.create(
                 institution=current, name=name, legal_representative=legal_representative, credit_code=credit_code,
                 city=city, previous=previous, reason=reason[:1000], requested_by=actor,
             )
     except IntegrityError:  # a second request from another tab at the same moment
-        raise IdentityChangeRefused("本单位已有一份待确认的信息变更申请，请等待审核部门处理，或先撤回该申请。")
+        raise IdentityChangeRefused(
+            "本单位已有一份待确认的信息变更申请，请等待审核部门处理，或先撤回该申请。"
+        ) from None
 
 
 def cancel_identity_change(change, *, actor):
@@ -437,7 +442,7 @@ def decide_identity_change(change, *, actor, confirm: bool, comment: str = ""):
             try:
                 institution.validate_unique()
             except ValidationError as error:
-                raise IdentityChangeRefused(error.messages[0])
+                raise IdentityChangeRefused(error.messages[0]) from None
             institution._history_user, institution._change_reason = actor, reason
             institution.save()
             locked.status = IdentityChangeRequest.Status.CONFIRMED
