@@ -15,8 +15,14 @@ from . import selectors, services
 from .authority import derive_reviewing_authority
 from .codes import decode_cma_number
 from .forms import (
-    AuthorityChoiceForm, CertificateFormSet, IdentityChangeForm, IdentityDecisionForm, ImportUploadForm,
-    OtherQualificationFormSet, ProfileForm, SiteFormSet,
+    AuthorityChoiceForm,
+    CertificateFormSet,
+    IdentityChangeForm,
+    IdentityDecisionForm,
+    ImportUploadForm,
+    OtherQualificationFormSet,
+    ProfileForm,
+    SiteFormSet,
 )
 from .imports import COLUMNS, template_workbook
 from .models import IdentityChangeRequest, ImportJob
@@ -80,7 +86,9 @@ def edit_profile(request, pk):
                 return redirect("institutions:detail", pk)
         else:
             messages.error(request, "有填写错误，请按提示修改；本次修改尚未保存。")
-    return render(request, "institutions/edit_profile.html", {"institution": institution, "form": form, "version": version})
+    return render(
+        request, "institutions/edit_profile.html", {"institution": institution, "form": form, "version": version}
+    )
 
 
 def edit_section(request, pk, section):
@@ -250,6 +258,9 @@ def import_retry(request, pk):
 def import_template(request):
     _require_importer(request.user)
     response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = "attachment; filename*=UTF-8''%E6%9C%BA%E6%9E%84%E5%90%8D%E5%BD%95%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF.xlsx"
+    response["Content-Disposition"] = (
+        "attachment; filename*=UTF-8''"
+        "%E6%9C%BA%E6%9E%84%E5%90%8D%E5%BD%95%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF.xlsx"
+    )
     template_workbook().save(response)
     return response
