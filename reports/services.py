@@ -447,7 +447,8 @@ def create_token(*, actor, institution, name: str, days: int = TOKEN_LIFETIME_DA
         raise TokenRefused("请填写令牌用途（例如“LIMS 自动上传”）。")
     if not 1 <= days <= 3 * 365:
         raise TokenRefused("有效期应在 1 天到 3 年之间。")
-    if ApiToken.objects.filter(institution=institution, revoked_at__isnull=True, expires_at__gt=timezone.now()).count() >= 10:
+    active = ApiToken.objects.filter(institution=institution, revoked_at__isnull=True, expires_at__gt=timezone.now())
+    if active.count() >= 10:
         raise TokenRefused("有效令牌已达 10 个，请先吊销不用的令牌。")
     raw = ApiToken.generate()
     token = ApiToken.objects.create(
@@ -479,9 +480,15 @@ def authenticate_token(raw: str) -> ApiToken:
     if token is None:
         raise TokenRefused("接口令牌无效，请核对令牌或在本单位信息页重新创建。", status=401)
     if token.revoked_at is not None:
-        raise TokenRefused(f"接口令牌已于 {timezone.localtime(token.revoked_at):%Y-%m-%d %H:%M} 吊销，请在本单位信息页创建新令牌。", status=401)
+        raise TokenRefused(
+            f"接口令牌已于 {timezone.localtime(token.revoked_at):%Y-%m-%d %H:%M} 吊销，请在本单位信息页创建新令牌。",
+            status=401,
+        )
     if token.expires_at <= timezone.now():
-        raise TokenRefused(f"接口令牌已于 {timezone.localtime(token.expires_at):%Y-%m-%d %H:%M} 过期，请在本单位信息页创建新令牌。", status=401)
+        raise TokenRefused(
+            f"接口令牌已于 {timezone.localtime(token.expires_at):%Y-%m-%d %H:%M} 过期，请在本单位信息页创建新令牌。",
+            status=401,
+        )
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
     return token
 
