@@ -21,7 +21,12 @@ from jobs.views import status_data
 
 from . import ratelimit, selectors, services
 from .forms import (
-    ComplaintForm, HandleComplaintForm, MissingQuarterForm, TokenForm, UploadForm, verify_input_error,
+    ComplaintForm,
+    HandleComplaintForm,
+    MissingQuarterForm,
+    TokenForm,
+    UploadForm,
+    verify_input_error,
 )
 from .ingest import MAX_LENGTH
 from .models import ApiToken, Complaint
@@ -210,7 +215,9 @@ def complaint_detail(request, pk):
             messages.success(request, "已标记为已处理。")
             return redirect("reports:complaints")
     can_handle = permissions.can_handle_complaints(request.user) and complaint.status == Complaint.Status.OPEN
-    return render(request, "reports/complaint_detail.html", {"complaint": complaint, "form": form, "can_handle": can_handle})
+    return render(
+        request, "reports/complaint_detail.html", {"complaint": complaint, "form": form, "can_handle": can_handle}
+    )
 
 
 # --- the public: verification and complaints --------------------------------------------------------------------
@@ -258,7 +265,10 @@ def verify(request):
 
 @login_not_required
 def complain(request):
-    initial = {"report_number": request.GET.get("number", "")[:MAX_LENGTH], "institution": request.GET.get("institution", "")[:200]}
+    initial = {
+        "report_number": request.GET.get("number", "")[:MAX_LENGTH],
+        "institution": request.GET.get("institution", "")[:200],
+    }
     form = ComplaintForm(request.POST or None, initial=initial)
     if request.method == "POST":
         if not ratelimit.hit("complaint", request, limit=settings.REPORTS_COMPLAINTS_PER_HOUR, window=3600):
