@@ -12,8 +12,7 @@ from django.utils import timezone
 from accounts import permissions
 from accounts.scoping import visible_to
 from config.refusals import DomainRefusal
-from filings import services as filing_services
-from filings import workflow
+from filings import services as filing_services, workflow
 from filings.models import Filing, FilingTransition, ReportingYear
 from institutions.models import Institution
 
@@ -189,7 +188,9 @@ def send_decision_notice(transition_id: int) -> DecisionNotice | None:
         "filing": filing, "institution": filing.institution, "transition": row, "due": due,
         "field_comments": list(row.field_comments.order_by("pk")), "site_name": "质检统计直报",
     }
-    subject = DECISION_SUBJECTS[row.action].format(year=filing.year.year, due=f"{due:%Y年%m月%d日 %H:%M}" if due else "")
+    subject = DECISION_SUBJECTS[row.action].format(
+        year=filing.year.year, due=f"{due:%Y年%m月%d日 %H:%M}" if due else ""
+    )
     EmailMultiAlternatives(
         subject=subject, body=render_to_string("review/email/decision.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL, to=recipients,

@@ -13,8 +13,7 @@ from django.views.decorators.http import require_POST
 from accounts import permissions
 from accounts.scoping import visible_to
 from config.refusals import refusal_as_message
-from filings import services as filing_services
-from filings import workflow
+from filings import services as filing_services, workflow
 from filings.models import Extension, Filing, ReportingYear
 from filings.progress import PROGRESS_LABELS, PROGRESS_STATES, RULE_TEXT
 from filings.selectors import current_year, days_left, latest_extension
@@ -262,7 +261,9 @@ def late_filers_export(request):
     name = f"{year.year}年度未提交机构{('-' + city.name) if city else ''}.xlsx"
     from urllib.parse import quote
 
-    response["Content-Disposition"] = f"attachment; filename=\"late-filers-{year.year}.xlsx\"; filename*=UTF-8''{quote(name)}"
+    response["Content-Disposition"] = (
+        f"attachment; filename=\"late-filers-{year.year}.xlsx\"; filename*=UTF-8''{quote(name)}"
+    )
     return response
 
 
