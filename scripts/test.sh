@@ -12,11 +12,10 @@ bash scripts/setup.sh --dev
 .venv/bin/python scripts/check_services.py
 
 # Lint before any test: a ruff finding fails the test command (rules in pyproject.toml, [tool.ruff]).
-# TODO(lead): uncomment once `.venv/bin/python -m ruff check .` passes on the app code (issue 12).
-# if ! .venv/bin/python -m ruff check .; then
-#   echo "[test] ruff 检查未通过（见上）；可自动修正的用 .venv/bin/python -m ruff check --fix . 修正后再运行测试" >&2
-#   exit 1
-# fi
+if ! .venv/bin/python -m ruff check .; then
+  echo "[test] ruff 检查未通过（见上）；可自动修正的用 .venv/bin/python -m ruff check --fix . 修正后再运行测试" >&2
+  exit 1
+fi
 
 run_main=yes
 run_embedded=no
