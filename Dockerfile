@@ -18,6 +18,7 @@ COPY . .
 RUN pip install --no-cache-dir --no-deps -e . \
  && DJANGO_SETTINGS_MODULE=config.settings.production DJANGO_SECRET_KEY=build-only DJANGO_ALLOWED_HOSTS=localhost \
     EMAIL_URL=smtp://localhost:25 DJANGO_DEFAULT_FROM_EMAIL=build@localhost \
+    DATABASE_URL=postgres://build@localhost:5432/build REDIS_URL=redis://localhost:6379/0 \
     python manage.py collectstatic --noinput \
  && mkdir -p /data/media /data/beat \
  && chown -R qts:qts /data /app/var

@@ -17,4 +17,5 @@ setup:
 check-deploy:   ## production settings must pass with no warnings
 	DJANGO_SETTINGS_MODULE=config.settings.production DJANGO_SECRET_KEY=$$(python3 -c 'import secrets;print(secrets.token_urlsafe(50))') \
 	DJANGO_ALLOWED_HOSTS=portal.example.gov.cn EMAIL_URL=smtp+tls://smtp.example.gov.cn:587 \
+	DATABASE_URL=postgres://qts@db.internal:5432/qts REDIS_URL=redis://redis.internal:6379/0 \
 	DJANGO_DEFAULT_FROM_EMAIL=noreply@portal.example.gov.cn .venv/bin/python manage.py check --deploy --fail-level WARNING

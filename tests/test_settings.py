@@ -57,6 +57,8 @@ PRODUCTION = dict(
     DJANGO_SECRET_KEY="k" * 60,
     DJANGO_ALLOWED_HOSTS="portal.example.gov.cn",
     DJANGO_DEFAULT_FROM_EMAIL="noreply@portal.example.gov.cn",
+    DATABASE_URL="postgres://qts@db.internal:5432/qts",
+    REDIS_URL="redis://redis.internal:6379/0",
 )
 EMAIL_SETTINGS = (
     "import json, django; django.setup(); from django.conf import settings as s;"
@@ -101,6 +103,20 @@ def test_production_requires_a_sender_address():
     env = {k: v for k, v in PRODUCTION.items() if k != "DJANGO_DEFAULT_FROM_EMAIL"}
     result = _run("import django; django.setup()", **env, EMAIL_URL="smtp://smtp.example.gov.cn:25")
     assert result.returncode != 0 and "DJANGO_DEFAULT_FROM_EMAIL" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "service, value, says",
+    [
+        ("DATABASE_URL", "", "请设置 DATABASE_URL"),
+        ("DATABASE_URL", "sqlite:////tmp/qts.sqlite3", "必须使用 PostgreSQL"),
+        ("REDIS_URL", "", "请设置 REDIS_URL"),
+    ],
+)
+def test_production_refuses_the_embedded_default(service, value, says):
+    result = _run("import django; django.setup()", **{**PRODUCTION, service: value}, EMAIL_URL="smtp://smtp.example.gov.cn:25")
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and says in result.stderr
 
 
 def test_a_negative_proxy_count_is_refused():

@@ -2,12 +2,21 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import EMAIL_BACKEND, LOGGING, env
+from .base import DATABASES, EMAIL_BACKEND, LOGGING, REDIS_URL, env
 
 DEBUG = False
 DEMO_MODE = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
+
+# The embedded default (SQLite, tasks in-process, per-process cache) is for trying the portal, not for serving it
+# (ADR 0004): production needs PostgreSQL (partitions and COPY for report numbers) and Redis (queue, rate limits).
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured(
+        "生产环境必须使用 PostgreSQL：请设置 DATABASE_URL，例如 postgres://qts:密码@db.internal:5432/qts"
+    )
+if not REDIS_URL:
+    raise ImproperlyConfigured("生产环境必须使用 Redis（任务队列、限流）：请设置 REDIS_URL，例如 redis://redis.internal:6379/0")
 
 # Reminders and complaints must reach people: refuse the backends that print, keep or drop mail.
 UNDELIVERING_EMAIL_BACKENDS = {
