@@ -20,9 +20,13 @@ from .models import (
 
 @admin.register(Region)
 class RegionAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "level", "parent")
+    list_display = ("code", "name", "level", "parent", "contact_name", "contact_phone", "contact_email")
     list_filter = ("level",)
     search_fields = ("code", "name")
+    fieldsets = [
+        (None, {"fields": ("code", "name", "level", "parent")}),
+        ("联系方式（系统帮助中公开显示）", {"fields": ("contact_name", "contact_phone", "contact_email")}),
+    ]
 
 
 class SiteInline(admin.TabularInline):

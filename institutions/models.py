@@ -26,6 +26,10 @@ class Region(models.Model):
     parent = models.ForeignKey(
         "self", verbose_name="上级区划", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
+    # Whom filers ask (系统帮助 → 联系方式): the bureau's contact, set by the admin.
+    contact_name = models.CharField("联系人", max_length=50, blank=True)
+    contact_phone = models.CharField("联系电话", max_length=50, blank=True)
+    contact_email = models.EmailField("联系邮箱", blank=True)
 
     class Meta:
         verbose_name = "行政区划"
