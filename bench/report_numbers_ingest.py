@@ -6,7 +6,7 @@ What it does
 1. Creates its own database next to DATABASE_URL's (`<name>_bench_reports_ingest`, dropped and re-created) and
    migrates it; writes a file of N lines (default 1,000,000: distinct numbers in shuffled order, half of them with CJK
    characters, UTF-8) to a temporary directory.
-2. Upload: `reports.services.start_upload` (what the upload view calls: the file is copied to the upload directory,
+2. Upload: `reports.uploads.start_upload` (what the upload view calls: the file is copied to the upload directory,
    sniffed, a batch created) whose Celery task `reports.ingest_report_numbers` runs in-process when the transaction
    commits (eager, as the test settings configure it) — encoding pass, line checks, COPY into a staging table, the
    set-based insert into the year-partitioned `reports_reportnumber`, rejects file, counts. Timed from the call to the
@@ -91,13 +91,13 @@ def write_numbers(path: Path, lines: int) -> int:
 def upload(institution, filer, path: Path):
     from django.core.files import File
 
-    from reports import services
+    from reports import uploads
     from reports.models import ReportNumberBatch
     from reports.quarters import Quarter
 
     started = time.perf_counter()
     with path.open("rb") as handle:
-        batch = services.start_upload(
+        batch = uploads.start_upload(
             institution=institution, quarter=Quarter(YEAR, QUARTER), source=File(handle, name=path.name),
             name=path.name, actor=filer,
         )

@@ -19,7 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from config.refusals import json_error, refusals_as_json
 
-from . import services
+from . import tokens, uploads
 from .models import ReportNumberBatch
 from .quarters import Quarter
 from .views import _batch_json
@@ -30,7 +30,7 @@ def _token(request):
     scheme, _, raw = header.partition(" ")
     if scheme.lower() not in ("bearer", "token"):
         raw = ""
-    return services.authenticate_token(raw)
+    return tokens.authenticate_token(raw)
 
 
 def _batch_response(request, batch, status=200):
@@ -70,7 +70,7 @@ def upload_numbers(request):
     except ValueError as error:
         return json_error(str(error), 400)
     try:
-        batch = services.start_upload(
+        batch = uploads.start_upload(
             institution=token.institution, quarter=quarter, source=source, name=name, token=token,
         )
     except PermissionDenied as denied:

@@ -7,6 +7,7 @@ from django.db import connection
 
 from .models import ReportNumber, ReportNumberBatch
 from .quarters import Quarter, recent_quarters
+from .staging import ensure_partition
 
 DEMO_QUARTERS = [Quarter(2023, q) for q in range(1, 5)]
 TARGET_NUMBERS = 50_000
@@ -72,8 +73,6 @@ def seed_report_numbers(rng, institutions) -> str:
                 if not example:
                     example = number
     if connection.vendor == "postgresql":
-        from .services import ensure_partition
-
         for year in {n.year for n in numbers}:
             ensure_partition(year)
     ReportNumber.objects.bulk_create(numbers, batch_size=5000, ignore_conflicts=True)

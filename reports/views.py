@@ -19,7 +19,8 @@ from config.refusals import refusal_as_message
 from institutions.models import Institution
 from jobs.views import status_data
 
-from . import ratelimit, selectors, services
+from . import ratelimit, selectors, upload_reminders, uploads
+from .complaints import ComplaintRefused, file_complaint, handle_complaint
 from .forms import (
     ComplaintForm,
     HandleComplaintForm,
@@ -31,6 +32,7 @@ from .forms import (
 from .ingest import MAX_LENGTH
 from .models import ApiToken, Complaint
 from .quarters import Quarter, recent_quarters
+from .tokens import TokenRefused, create_token, revoke_token
 
 
 def _require_filer(user):
@@ -52,11 +54,11 @@ def upload(request):
     if request.method == "POST" and form.is_valid():
         upload_file = form.cleaned_data["file"]
         try:
-            batch = services.start_upload(
+            batch = uploads.start_upload(
                 institution=institution, quarter=form.cleaned_data["quarter"], source=upload_file,
                 name=upload_file.name, actor=request.user,
             )
-        except services.UploadRefused as refusal:
+        except uploads.UploadRefused as refusal:
             form.add_error("file", str(refusal))
         else:
             return redirect("reports:batch", pk=batch.pk)
@@ -81,7 +83,7 @@ def batch_detail(request, pk):
 def batch_retry(request, pk):
     batch = _batch_for(request, pk)
     with refusal_as_message(request):
-        services.retry_upload(batch, actor=request.user)
+        uploads.retry_upload(batch, actor=request.user)
         messages.success(request, "已重新开始处理。")
     return redirect("reports:batch", pk=batch.pk)
 
@@ -114,7 +116,7 @@ def batch_status_fields(batch):
 def batch_rejects(request, pk):
     batch = _batch_for(request, pk)
     with refusal_as_message(request):
-        handle = services.open_rejects(batch, actor=request.user)
+        handle = uploads.open_rejects(batch, actor=request.user)
         name = f"不合格行-{batch.quarter_obj.code}-{batch.pk}.csv"
         return FileResponse(handle, as_attachment=True, filename=name, content_type="text/csv; charset=utf-8")
     return redirect("reports:batch", pk=batch.pk)
@@ -126,11 +128,11 @@ def tokens(request):
     created = None
     if request.method == "POST" and form.is_valid():
         try:
-            token, raw = services.create_token(
+            token, raw = create_token(
                 actor=request.user, institution=institution, name=form.cleaned_data["name"],
                 days=form.cleaned_data["days"],
             )
-        except services.TokenRefused as refusal:
+        except TokenRefused as refusal:
             form.add_error(None, str(refusal))
         else:
             created = {"token": token, "raw": raw}
@@ -149,7 +151,7 @@ def tokens(request):
 def token_revoke(request, pk):
     _require_filer(request.user)
     token = get_object_or_404(visible_to(request.user, ApiToken).select_related("institution"), pk=pk)
-    services.revoke_token(token, actor=request.user)
+    revoke_token(token, actor=request.user)
     messages.success(request, f"已吊销令牌“{token.name}”，使用该令牌的系统将无法再上传。")
     return redirect("reports:tokens")
 
@@ -184,7 +186,7 @@ def remind(request):
         messages.error(request, "请勾选需要提醒且尚未上传的机构。")
         return redirect(back)
     with refusal_as_message(request):
-        result = services.remind_missing(targets, actor=request.user, quarter=quarter)
+        result = upload_reminders.remind_missing(targets, actor=request.user, quarter=quarter)
         text = f"已向 {len(result['sent'])} 家机构发送{quarter.label}报告编号上传提醒邮件。"
         if result["without_email"]:
             names = "、".join(i.name for i in result["without_email"][:5])
@@ -211,7 +213,7 @@ def complaint_detail(request, pk):
     form = HandleComplaintForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         with refusal_as_message(request):
-            services.handle_complaint(complaint, actor=request.user, note=form.cleaned_data["note"])
+            handle_complaint(complaint, actor=request.user, note=form.cleaned_data["note"])
             messages.success(request, "已标记为已处理。")
             return redirect("reports:complaints")
     can_handle = permissions.can_handle_complaints(request.user) and complaint.status == Complaint.Status.OPEN
@@ -276,12 +278,12 @@ def complain(request):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                complaint = services.file_complaint(
+                complaint = file_complaint(
                     report_number=data["report_number"], institution_text=data["institution"],
                     description=data["description"], contact=data["contact"], city=data["city"],
                     client_address=client_ip(request),
                 )
-            except services.ComplaintRefused as refusal:
+            except ComplaintRefused as refusal:
                 form.add_error("institution", str(refusal))
             else:
                 return render(request, "reports/complain.html", {"done": complaint})

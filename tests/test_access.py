@@ -156,7 +156,7 @@ def world(db):
     from filings import services as filing_services
     from institutions.models import IdentityChangeRequest, ImportJob
     from institutions.services import registered_identity
-    from reports import services as report_services
+    from reports import tokens as report_tokens
     from reports.models import Complaint, ReportNumberBatch
     from reports.quarters import recent_quarters
     from tests import factories
@@ -186,7 +186,7 @@ def world(db):
         "filing": filing, "centre": centre, "institution": lab, "change": change, "year": year,
         "import": ImportJob.objects.create(created_by=users["province"], region=hunan, original_name="名录.csv"),
         "batch": ReportNumberBatch.objects.create(institution=lab, year=2024, quarter=1, uploaded_by=users["filer"]),
-        "token": report_services.create_token(actor=users["filer"], institution=lab, name="LIMS")[0],
+        "token": report_tokens.create_token(actor=users["filer"], institution=lab, name="LIMS")[0],
         "complaint": Complaint.objects.create(report_number="X-1", institution_text=lab.name, city=changsha,
                                               description="d", contact="c"),
         "export": factories.ExportJobFactory(created_by=users["city"]),

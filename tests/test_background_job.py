@@ -17,7 +17,7 @@ from django.utils import timezone
 from config.jobs import STALE_AFTER, JobTask, MailTask, is_transient
 from institutions.models import ImportJob
 from jobs.models import BackgroundJob
-from reports import tasks as report_tasks
+from reports import complaints as report_complaints, staging as report_staging, tasks as report_tasks
 from reports.models import ReportNumberBatch
 from summaries import services as export_services, tasks as export_tasks
 from summaries.models import ExportJob
@@ -204,17 +204,15 @@ def test_in_process_no_fault_raises_retry_into_the_request(failing_export, sent,
 
 
 def test_a_mail_fault_is_retried_by_celery_and_another_error_is_not(monkeypatch, sent):
-    from reports import services as report_services
-
     def down(complaint_id):
         raise smtplib.SMTPServerDisconnected("gone")
 
-    monkeypatch.setattr(report_services, "send_complaint_notice", down)
+    monkeypatch.setattr(report_complaints, "send_complaint_notice", down)
     with pytest.raises(Retry) as retry:
         _as_worker(report_tasks.notify_complaint, 1)
     assert retry.value.when == 60 and len(sent) == 1
 
-    monkeypatch.setattr(report_services, "send_complaint_notice", lambda complaint_id: 1 / 0)
+    monkeypatch.setattr(report_complaints, "send_complaint_notice", lambda complaint_id: 1 / 0)
     with pytest.raises(ZeroDivisionError):
         _as_worker(report_tasks.notify_complaint, 1)
     assert len(sent) == 1
@@ -263,12 +261,10 @@ def test_an_upload_status_is_shown_to_its_institution_only(client):
 
 @pytest.mark.parametrize("portable", [False, True], ids=["copy", "portable"])
 def test_an_upload_writes_its_progress_to_the_row_between_segments(monkeypatch, settings, tmp_path, portable):
-    from reports import services as report_services
-
     settings.MEDIA_ROOT = tmp_path
     monkeypatch.setattr(ReportNumberBatch, "PROGRESS_INTERVAL", 0)
-    monkeypatch.setattr(report_services._Numbers, "BATCH", 50)
-    monkeypatch.setattr(report_services, "_PORTABLE_CHUNK", 50)
+    monkeypatch.setattr(report_staging._Numbers, "BATCH", 50)
+    monkeypatch.setattr(report_staging, "_PORTABLE_CHUNK", 50)
     seen = []
     original = ReportNumberBatch.mark_progress.__func__
 
@@ -281,7 +277,7 @@ def test_an_upload_writes_its_progress_to_the_row_between_segments(monkeypatch, 
     path.write_text("".join(f"A-{n}\n" for n in range(2000)) + "坏 行\n", encoding="utf-8")
     batch = ReportNumberBatch.objects.create(institution=factories.InstitutionFactory(), year=2024, quarter=1,
                                              status="running")
-    batch = report_services.ingest_file(batch, path, portable=portable)
+    batch = report_staging.ingest_file(batch, path, portable=portable)
     percents = [percent for percent, _stage in seen]
     assert len(seen) > 3 and percents == sorted(percents) and seen[-1] == (91, "正在写入数据库")
     assert (batch.status, batch.progress, batch.accepted, batch.rejected) == ("done", 100, 2000, 1)

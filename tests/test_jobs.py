@@ -16,7 +16,7 @@ from django.utils import timezone
 from config.jobs import STALE_AFTER, is_transient
 from institutions import services as institution_services
 from institutions.models import ImportJob
-from reports import services as report_services
+from reports import uploads as report_uploads
 from reports.models import ReportNumber, ReportNumberBatch
 from reports.quarters import Quarter
 from summaries import services as export_services, tasks as export_tasks
@@ -289,16 +289,16 @@ PREVIOUS = Quarter.previous_of_now()
 def test_an_upload_failed_by_a_fault_keeps_its_file_and_offers_retry_to_its_filer(client, media, monkeypatch,
                                                                                    on_commit_immediately):
     filer = factories.FilerFactory(institution=factories.filing_ready_institution())
-    real = report_services.ingest_file
-    monkeypatch.setattr(report_services, "ingest_file", lambda batch, path: (_ for _ in ()).throw(
+    real = report_uploads.ingest_file
+    monkeypatch.setattr(report_uploads, "ingest_file", lambda batch, path: (_ for _ in ()).throw(
         _database_error("SELECT no_such_function_anywhere(1)")))
-    batch = report_services.start_upload(institution=filer.institution, quarter=PREVIOUS, source=b"A-1\nA-2\n",
+    batch = report_uploads.start_upload(institution=filer.institution, quarter=PREVIOUS, source=b"A-1\nA-2\n",
                                          name="n.txt", actor=filer)
     batch.refresh_from_db()
     assert batch.status == "failed" and "no_such_function_anywhere" in batch.error and batch.can_retry
     client.force_login(filer)
     assert 'data-testid="batch-retry"' in client.get(reverse("reports:batch", args=[batch.pk])).content.decode()
-    monkeypatch.setattr(report_services, "ingest_file", real)
+    monkeypatch.setattr(report_uploads, "ingest_file", real)
     client.post(reverse("reports:batch_retry", args=[batch.pk]))
     batch.refresh_from_db()
     assert (batch.status, batch.accepted) == ("done", 2) and ReportNumber.objects.count() == 2
@@ -306,7 +306,7 @@ def test_an_upload_failed_by_a_fault_keeps_its_file_and_offers_retry_to_its_file
 
 def test_a_refused_upload_offers_no_retry(client, media, on_commit_immediately):
     filer = factories.FilerFactory(institution=factories.filing_ready_institution())
-    batch = report_services.start_upload(institution=filer.institution, quarter=PREVIOUS,
+    batch = report_uploads.start_upload(institution=filer.institution, quarter=PREVIOUS,
                                          source=b"A-1\n" * 20000 + b"\x00tail", name="n.txt", actor=filer)
     batch.refresh_from_db()
     assert batch.status == "failed" and not batch.can_retry

@@ -14,6 +14,9 @@ from django.urls import include, path, reverse
 from django.views.decorators.csrf import csrf_exempt
 
 from config.refusals import DomainRefusal, NotFoundRefusal, refusals_as_json
+from reports import complaints
+from reports.models import Complaint
+from reports.uploads import UploadRefused
 from tests import factories
 
 # Exceptions a framework makes us define (none today): name them here with the reason.
@@ -145,13 +148,10 @@ def test_an_api_request_without_a_token_is_refused_as_json(client):
 
 @pytest.mark.django_db
 def test_a_complaint_about_an_unknown_institution_without_a_city_is_a_complaint_refusal_and_stores_nothing():
-    from reports import services
-    from reports.models import Complaint
-
-    with pytest.raises(services.ComplaintRefused, match="未在名录中找到该机构") as refused:
-        services.file_complaint(report_number="NO-1", institution_text="没有这家机构", description="报告可疑",
+    with pytest.raises(complaints.ComplaintRefused, match="未在名录中找到该机构") as refused:
+        complaints.file_complaint(report_number="NO-1", institution_text="没有这家机构", description="报告可疑",
                                 contact="", city=None)
-    assert not isinstance(refused.value, services.UploadRefused)
+    assert not isinstance(refused.value, UploadRefused)
     assert not Complaint.objects.exists()
 
 

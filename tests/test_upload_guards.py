@@ -23,7 +23,7 @@ from django.urls import reverse
 from config import uploads
 from institutions import imports, services as import_services
 from institutions.models import ImportJob, Institution
-from reports import ingest, services as report_services
+from reports import ingest, staging
 from reports.ingest import FileRefused, read_records
 from reports.models import ReportNumber, ReportNumberBatch
 from reports.quarters import recent_quarters
@@ -179,7 +179,7 @@ def institution(db):
 def test_an_over_long_cell_is_a_rejected_line_with_its_row_and_a_truncated_text(tmp_path, institution):
     path = xlsx_with_huge_cell(tmp_path / "n.xlsx", [["A-1"], ["HUGE"], ["B-2"]], 1_000_000, shared=True)
     batch = ReportNumberBatch.objects.create(institution=institution, year=2024, quarter=1)
-    batch = report_services.ingest_file(batch, path)
+    batch = staging.ingest_file(batch, path)
     assert (batch.status, batch.accepted, batch.rejected) == ("done", 2, 1)
     rows = list(csv.reader(io.StringIO(batch.rejects_file.open("rb").read().decode("utf-8-sig"))))
     line, text, reason = rows[1]
@@ -407,7 +407,7 @@ def test_a_nul_sent_through_the_api_json_is_escaped_in_the_rejected_lines(tmp_pa
     path = tmp_path / "n.json"
     path.write_text(json.dumps(["A-1", "N\u0000L", "R\u202eL"]), encoding="utf-8")
     batch = ReportNumberBatch.objects.create(institution=institution, year=2024, quarter=1)
-    batch = report_services.ingest_file(batch, path)
+    batch = staging.ingest_file(batch, path)
     body = batch.rejects_file.open("rb").read().decode("utf-8-sig")
     assert "N\\u0000L" in body and "R\\u202eL" in body and _raw_hidden(body) == []
 

@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from reports import services
+from reports import tokens
 from reports.models import ApiToken, ReportNumber, ReportNumberBatch, hash_token
 from reports.quarters import recent_quarters
 
@@ -17,7 +17,7 @@ PREVIOUS = recent_quarters(1)[0]
 @pytest.fixture
 def token(two_provinces):
     filer = two_provinces["users"]["filer"]
-    return services.create_token(actor=filer, institution=filer.institution, name="LIMS")
+    return tokens.create_token(actor=filer, institution=filer.institution, name="LIMS")
 
 
 def auth(raw):
@@ -122,6 +122,6 @@ def test_a_json_body_over_the_limit_is_refused_with_advice(client, token, settin
 def test_a_filer_may_not_keep_more_than_ten_active_tokens(two_provinces):
     filer = two_provinces["users"]["filer"]
     for n in range(10):
-        services.create_token(actor=filer, institution=filer.institution, name=f"LIMS {n}")
-    with pytest.raises(services.TokenRefused, match="10 个"):
-        services.create_token(actor=filer, institution=filer.institution, name="one more")
+        tokens.create_token(actor=filer, institution=filer.institution, name=f"LIMS {n}")
+    with pytest.raises(tokens.TokenRefused, match="10 个"):
+        tokens.create_token(actor=filer, institution=filer.institution, name="one more")

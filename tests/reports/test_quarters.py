@@ -5,7 +5,7 @@ import datetime
 import pytest
 
 from reports.quarters import SHANGHAI, Quarter, recent_quarters
-from reports.services import UploadRefused, check_quarter
+from reports.uploads import UploadRefused, check_quarter
 
 UTC = datetime.UTC
 

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from reports import services, tasks
+from reports import tasks, uploads
 from reports.models import ReportNumber, ReportNumberBatch
 from reports.quarters import recent_quarters
 
@@ -59,8 +59,8 @@ def test_upload_for_the_current_quarter_is_refused_and_stores_nothing(client, fi
     assert response.status_code == 200
     assert "选择一个有效的选项" in response.content.decode() or "尚未结束" in response.content.decode()
     assert not ReportNumberBatch.objects.exists()
-    with pytest.raises(services.UploadRefused, match="尚未结束"):
-        services.start_upload(
+    with pytest.raises(uploads.UploadRefused, match="尚未结束"):
+        uploads.start_upload(
             institution=filer.institution, quarter=current, source=b"A-1\n", name="n.txt", actor=filer
         )
 
@@ -74,10 +74,10 @@ def test_binary_file_is_refused_on_upload_with_a_message(client, filer):
 def test_a_filer_cannot_upload_for_another_institution(two_provinces, filer):
     other = two_provinces["institutions"]["changsha2"]
     with pytest.raises(PermissionDenied):
-        services.start_upload(institution=other, quarter=PREVIOUS, source=b"A-1\n", name="n.txt", actor=filer)
+        uploads.start_upload(institution=other, quarter=PREVIOUS, source=b"A-1\n", name="n.txt", actor=filer)
     officer = two_provinces["users"]["city_officer"]
     with pytest.raises(PermissionDenied):
-        services.start_upload(institution=other, quarter=PREVIOUS, source=b"A-1\n", name="n.txt", actor=officer)
+        uploads.start_upload(institution=other, quarter=PREVIOUS, source=b"A-1\n", name="n.txt", actor=officer)
 
 
 def test_regulators_cannot_open_the_upload_page(client, two_provinces):
@@ -95,7 +95,7 @@ def test_another_institutions_batch_is_not_found(client, two_provinces, make_bat
 
 
 def test_task_moves_the_batch_from_pending_through_running_to_done(filer, client):
-    batch = services.start_upload(
+    batch = uploads.start_upload(
         institution=filer.institution, quarter=PREVIOUS, source=b"A-1\nA-2\n", name="n.txt", actor=filer
     )
     client.force_login(filer)
@@ -121,7 +121,7 @@ def test_task_moves_the_batch_from_pending_through_running_to_done(filer, client
 
 def test_task_marks_a_file_refused_midway_as_failed_and_stores_nothing(filer, settings):
     data = b"A-1\n" * 20000 + b"\x00tail"  # past the first 64 KB that the upload itself checks
-    batch = services.start_upload(
+    batch = uploads.start_upload(
         institution=filer.institution, quarter=PREVIOUS, source=data, name="n.txt", actor=filer
     )
     tasks.ingest_report_numbers.delay(batch.pk)
@@ -132,10 +132,10 @@ def test_task_marks_a_file_refused_midway_as_failed_and_stores_nothing(filer, se
 
 
 def test_task_retries_a_transient_database_error(filer, monkeypatch):
-    batch = services.start_upload(
+    batch = uploads.start_upload(
         institution=filer.institution, quarter=PREVIOUS, source=b"A-1\n", name="n.txt", actor=filer
     )
-    real, calls = services.run_upload, []
+    real, calls = uploads.run_upload, []
 
     def flaky(batch_id):
         calls.append(batch_id)
@@ -143,7 +143,7 @@ def test_task_retries_a_transient_database_error(filer, monkeypatch):
             raise OperationalError("connection lost")
         return real(batch_id)
 
-    monkeypatch.setattr(services, "run_upload", flaky)
+    monkeypatch.setattr(uploads, "run_upload", flaky)
     retried = []
     monkeypatch.setattr(
         tasks.ingest_report_numbers, "retry", lambda exc, countdown: retried.append(countdown) or Retry()
@@ -199,11 +199,9 @@ def test_institution_page_shows_the_quarter_status_and_upload_links_to_its_filer
 
 
 def test_a_stale_batch_can_be_restarted_and_a_fresh_one_cannot(client, filer, monkeypatch, on_commit_immediately):
-    from reports import tasks as report_tasks
-
     sent = []
-    monkeypatch.setattr(report_tasks.ingest_report_numbers, "delay", lambda pk: sent.append(pk))
-    batch = services.start_upload(
+    monkeypatch.setattr(tasks.ingest_report_numbers, "delay", lambda pk: sent.append(pk))
+    batch = uploads.start_upload(
         institution=filer.institution, quarter=PREVIOUS, source=b"A-1\n", name="n.txt", actor=filer
     )
     client.force_login(filer)
@@ -216,6 +214,6 @@ def test_a_stale_batch_can_be_restarted_and_a_fresh_one_cannot(client, filer, mo
     client.post(retry)
     batch.refresh_from_db()
     assert batch.status == "pending" and sent == [batch.pk, batch.pk]
-    services.run_upload(batch.pk)
+    uploads.run_upload(batch.pk)
     batch.refresh_from_db()
     assert batch.status == "done" and batch.accepted == 1

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from filings import services as filing_services
-from reports import selectors as report_selectors, services as report_services
+from reports import selectors as report_selectors, upload_reminders
 from reports.quarters import recent_quarters
 from review import reminders, services, tasks
 from review.models import ChasingRecord, Reminder
@@ -33,7 +33,7 @@ def chase(institutions, actor, year):
 
 
 def remind_upload(institutions, actor):
-    return report_services.remind_missing(institutions, actor=actor, quarter=QUARTER)
+    return upload_reminders.remind_missing(institutions, actor=actor, quarter=QUARTER)
 
 
 def refuse_recipient(monkeypatch):
