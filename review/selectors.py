@@ -15,7 +15,7 @@ from institutions.models import Institution, Region
 from institutions.selectors import identity_change_notices
 from summaries.aggregates import filing_progress_by_city, progress_totals
 
-from .diff import diff_snapshots
+from .diff import diff_snapshots, group_by_section
 from .models import ChasingRecord, FieldComment
 
 S = Filing.Status
@@ -43,6 +43,19 @@ def review_queue(user, year=None):
     return with_snapshot_facts(filings).select_related("institution__city", "year").order_by("submitted_at", "pk")
 
 
+def next_in_queue(rows, current=None):
+    """The filing to open after `current` in the queue `rows` (ordered oldest submission first): the next one after
+    it, else the first other one; the first of the queue when there is no current filing. None if there is none."""
+    others = rows.exclude(pk=current.pk) if current is not None else rows
+    if current is not None and current.submitted_at is not None:
+        later = others.filter(
+            Q(submitted_at__gt=current.submitted_at) | Q(submitted_at=current.submitted_at, pk__gt=current.pk)
+        ).first()
+        if later is not None:
+            return later
+    return others.first()
+
+
 def reviewable_filings(user):
     """Every filing the user may open on the review screen (any state), with what the page needs."""
     return visible_to(user, Filing).select_related("institution__city__parent", "year")
@@ -62,6 +75,10 @@ class Comparison:
     base_label: str
     changes: list
     available: bool
+
+    @property
+    def sections(self):
+        return group_by_section(self.changes)
 
 
 def last_year_approved_snapshot(filing):
