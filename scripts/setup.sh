@@ -24,6 +24,7 @@ if [ "$DEV" = 1 ]; then
   command -v soffice >/dev/null 2>&1 || need+=(libreoffice-calc-nogui)
   command -v wrk >/dev/null 2>&1 || need+=(wrk)  # load generator of bench/report_numbers_lookup.py
   command -v caddy >/dev/null 2>&1 || need+=(caddy)  # tests/test_deployment.py validates deploy/Caddyfile
+  command -v pg_dump >/dev/null 2>&1 || need+=(postgresql-client)  # scripts/backup.sh, tests/test_backup.py
 fi
 if [ ${#need[@]} -gt 0 ]; then
   say "installing system packages: ${need[*]}"
