@@ -86,7 +86,7 @@ def import_file(rows: int):
     from django.db import transaction
 
     from accounts.models import Role, User
-    from institutions import imports, services
+    from institutions import imports, register_import
     from institutions.models import ImportJob
 
     admin = User.objects.create(username="bench-admin", role=Role.ADMIN)
@@ -112,14 +112,14 @@ def import_file(rows: int):
     for attempt in ("first import", "same file again"):
         started = time.monotonic()
         with transaction.atomic():
-            job = services.start_import(actor=admin, upload=SimpleUploadedFile("bench.csv", data))
-        services.run_validation(job.pk)
+            job = register_import.start_import(actor=admin, upload=SimpleUploadedFile("bench.csv", data))
+        register_import.run_validation(job.pk)
         checked = time.monotonic()
         job = ImportJob.objects.get(pk=job.pk)
         if job.status != ImportJob.Status.READY:
             raise SystemExit(f"import refused: {job.errors[:3]}")
         ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.IMPORTING)
-        services.run_import(job.pk)
+        register_import.run_import(job.pk)
         job = ImportJob.objects.get(pk=job.pk)
         print(f"{attempt}: {rows} rows ({len(data) / 1e6:.1f} MB) checked in {checked - started:.1f} s, written in "
               f"{time.monotonic() - checked:.1f} s — {job.summary}")

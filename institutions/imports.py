@@ -1,8 +1,9 @@
-"""Reading and checking a register file (XLSX or CSV in UTF-8, UTF-8 with BOM or GBK), and writing it all-or-nothing.
+"""Reading and checking a register file (XLSX or CSV in UTF-8, UTF-8 with BOM or GBK), and the file's template.
 
 One row is one institution and at most one of its CMA certificates; an institution with several certificates takes
 several rows with the same credit code. Institutions are keyed by credit code and certificates by number, so that
 importing the same file again updates rather than duplicates. Blank optional cells leave stored values alone.
+Nothing here writes: `check_file` says what an import would do; `register_import` stores and writes it.
 """
 import csv
 import datetime
@@ -14,16 +15,17 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history
+from openpyxl import Workbook
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
 
-from accounts.permissions import can_import_register
 from accounts.scoping import visible_to
 from config import uploads
 from config.uploads import FileRefused, Overlong, excerpt
 
-from .authority import derive_reviewing_authority
 from .codes import ReferenceCache, credit_code_problem, decode_cma_number, normalise_cma_number, normalise_credit_code
-from .models import CmaCertificate, Institution, Region, Site
+from .models import CmaCertificate, Institution, Region
+from .selectors import frozen_institution_ids
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 20_000
@@ -508,8 +510,6 @@ def _check_across_rows(outcome: Outcome, actor):
 
 def _check_province_moves(outcome: Outcome, first_by_code, existing):
     """An institution whose filing is under review may not move to another province (its reviewer would change)."""
-    from .selectors import frozen_institution_ids
-
     moved = {code: inst for code, inst in existing.items()
              if first_by_code[code].city is not None and inst.city_id != first_by_code[code].city.pk}
     if not moved:
@@ -527,118 +527,8 @@ def _check_province_moves(outcome: Outcome, first_by_code, existing):
                         f"“{inst.name}”的年度填报正在审核（已提交、审核中或已退回），审核决定作出前不能迁往其他省份。")
 
 
-# --- writing ----------------------------------------------------------------------------------------------------
-
-def apply_rows(rows: list[CheckedRow], *, actor, progress=lambda fraction, stage: None) -> dict:
-    """Write checked rows (the caller holds the transaction). Returns the counts of what changed."""
-    from .selectors import frozen_institution_ids
-    from .services import refresh_reviewing_authority
-
-    counts = {"institutions_created": 0, "institutions_updated": 0, "certificates_created": 0,
-              "certificates_updated": 0, "sites_created": 0}
-    by_code: dict[str, list[CheckedRow]] = {}
-    for row in rows:
-        by_code.setdefault(row.credit_code, []).append(row)
-    existing = {}
-    codes = list(by_code)
-    for start in range(0, len(codes), 2000):
-        existing.update(Institution.objects.in_bulk(codes[start:start + 2000], field_name="credit_code"))
-
-    new_institutions = []
-    for index, (code, group) in enumerate(by_code.items()):
-        first = group[0]
-        values = {key: value for key, value in first.institution.items() if value not in ("", None)}
-        values["city"] = first.city
-        inst = existing.get(code)
-        if inst is None:
-            certificates = [CmaCertificate(**row.certificate) for row in group if row.certificate]
-            derivation = derive_reviewing_authority(None, certificates)
-            new_institutions.append(Institution(credit_code=code, reviewing_authority=derivation.authority, **values))
-        else:
-            changed = [key for key, value in values.items() if _differs(inst, key, value)]
-            if changed:
-                for key in changed:
-                    setattr(inst, key, values[key])
-                inst._history_user = actor
-                inst._change_reason = "名录导入"
-                inst.save()
-                counts["institutions_updated"] += 1
-        if index % 500 == 0:
-            progress(index / len(by_code) * 0.4, "正在写入机构")
-    if new_institutions:
-        bulk_create_with_history(new_institutions, Institution, batch_size=1000, default_user=actor,
-                                 default_change_reason="名录导入")
-        counts["institutions_created"] = len(new_institutions)
-        existing.update(
-            Institution.objects.in_bulk([i.credit_code for i in new_institutions], field_name="credit_code")
-        )
-
-    progress(0.45, "正在写入证书和场所")
-    numbers = [row.certificate["number"] for row in rows if row.certificate]
-    stored = {}
-    for start in range(0, len(numbers), 2000):
-        stored.update(CmaCertificate.objects.in_bulk(numbers[start:start + 2000], field_name="number"))
-    institution_ids = [existing[code].pk for code in by_code]
-    addresses = set()
-    for start in range(0, len(institution_ids), 2000):
-        addresses.update(Site.objects.filter(institution_id__in=institution_ids[start:start + 2000]).values_list(
-            "institution_id", "address"))
-    new_certificates, new_sites, touched = [], [], set()
-    for index, row in enumerate(rows):
-        inst = existing[row.credit_code]
-        if row.site_address and (inst.pk, row.site_address) not in addresses:
-            addresses.add((inst.pk, row.site_address))
-            new_sites.append(Site(institution=inst, address=row.site_address))
-        if row.certificate:
-            certificate = stored.get(row.certificate["number"])
-            if certificate is None:
-                new_certificates.append(CmaCertificate(institution=inst, **row.certificate))
-            else:
-                changed = [key for key, value in row.certificate.items() if _differs(certificate, key, value)]
-                if changed:
-                    for key in changed:
-                        setattr(certificate, key, row.certificate[key])
-                    certificate._history_user = actor
-                    certificate._change_reason = "名录导入"
-                    certificate.save()
-                    counts["certificates_updated"] += 1
-                    touched.add(inst.pk)
-        if index % 1000 == 0:
-            progress(0.45 + index / len(rows) * 0.35, "正在写入证书和场所")
-    for model, objects, key in (
-        (CmaCertificate, new_certificates, "certificates_created"), (Site, new_sites, "sites_created"),
-    ):
-        if objects:
-            bulk_create_with_history(
-                objects, model, batch_size=1000, default_user=actor, default_change_reason="名录导入"
-            )
-            counts[key] = len(objects)
-    new_pks = {inst.pk for inst in new_institutions}
-    touched |= {c.institution.pk for c in new_certificates if c.institution.pk not in new_pks}
-
-    progress(0.85, "正在更新审核单位")
-    frozen = frozen_institution_ids(touched)
-    for inst in Institution.objects.filter(pk__in=touched).prefetch_related("cma_certificates"):
-        refresh_reviewing_authority(inst, certificates=list(inst.cma_certificates.all()), actor=actor,
-                                    frozen=inst.pk in frozen)
-    return counts
-
-
-def _differs(obj, key, value) -> bool:
-    """Compare without loading related rows (a foreign key is compared by its id)."""
-    from django.db.models import Model
-
-    if isinstance(value, Model):
-        return getattr(obj, f"{key}_id") != value.pk
-    return getattr(obj, key) != value
-
-
 def template_workbook():
     """The register template: headers, one example row, and a notes sheet."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "机构名录"
@@ -665,11 +555,3 @@ def template_workbook():
         notes.append([line])
     notes.column_dimensions["A"].width = 120
     return workbook
-
-
-def import_region_for(user) -> Region | None:
-    """The region an import of this user covers: a provincial reviewer's province; the nation for an admin (who
-    has no region)."""
-    if not can_import_register(user):
-        return None
-    return user.region or Region.objects.get(level=Region.Level.NATION)

@@ -8,6 +8,7 @@ from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Prefet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from accounts.permissions import can_import_register
 from accounts.scoping import visible_to
 
 from .models import (
@@ -64,6 +65,14 @@ class InstitutionFilter(django_filters.FilterSet):
         if value == "both":
             return queryset.filter(holds(CertificateLevel.NATIONAL), holds(CertificateLevel.PROVINCIAL))
         return queryset.filter(holds(value))
+
+
+def import_region_for(user) -> Region | None:
+    """The region an import of this user covers: a provincial reviewer's province; the nation for an admin (who
+    has no region); None for those who may not import the register."""
+    if not can_import_register(user):
+        return None
+    return user.region or Region.objects.get(level=Region.Level.NATION)
 
 
 def visible_cities(user):

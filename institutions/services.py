@@ -4,11 +4,9 @@ Every function here runs in one transaction and keeps `Institution.reviewing_aut
 certificates (filings.workflow reads that field to decide who reviews).
 """
 import logging
-from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import OperationalError, transaction
-from django.db.models import F
+from django.db import transaction
 from django.utils import timezone
 
 from accounts import permissions
@@ -18,7 +16,7 @@ from config.uploads import visible
 
 from . import selectors
 from .authority import derive_reviewing_authority
-from .models import ImportJob, Institution, ReviewingAuthority, institution_name_key
+from .models import Institution, ReviewingAuthority, institution_name_key
 
 log = logging.getLogger(__name__)
 
@@ -156,167 +154,6 @@ def institution_for_editing(user, pk) -> Institution:
         raise NotFoundRefusal("没有找到该机构，或您无权查看。")
     require_edit(user, institution)
     return institution
-
-
-# --- register import ----------------------------------------------------------------------------------------------
-
-class ImportRefused(DomainRefusal):
-    """A request about an import that is not allowed now; the message is for the user."""
-
-
-def start_import(*, actor, upload) -> ImportJob:
-    """Store the uploaded file and check it in the background; nothing is written to the register yet."""
-    from config.uploads import visible
-
-    from .imports import import_region_for
-
-    region = import_region_for(actor)
-    if region is None:
-        raise PermissionDenied("只有系统管理员和省局审核人员可以导入机构名录。")
-    with transaction.atomic():
-        job = ImportJob(created_by=actor, region=region, original_name=visible(upload.name)[:200], stage="等待校验")
-        job.file.save(f"{timezone.now():%Y%m%d%H%M%S}-{actor.pk}{_extension(upload.name)}", upload, save=False)
-        job.save()
-        transaction.on_commit(lambda: _send("validate", job.pk))
-    return job
-
-
-def _extension(name):
-    return ".xlsx" if name.lower().endswith(".xlsx") else ".csv"
-
-
-def _send(step, job_id):
-    from . import tasks
-
-    (tasks.validate_import if step == "validate" else tasks.run_import).delay(job_id)
-
-
-def confirm_import(job, *, actor):
-    """Write a checked file to the register (in the background)."""
-
-    if job.created_by_id != actor.pk:
-        raise PermissionDenied("只能确认自己上传的导入。")
-    with transaction.atomic():
-        job = ImportJob.objects.select_for_update().get(pk=job.pk)
-        if job.status != ImportJob.Status.READY:
-            raise ImportRefused("只有校验通过、尚未导入的文件可以确认导入。")
-        job.status, job.progress, job.stage = ImportJob.Status.IMPORTING, 0, "等待导入"
-        job.heartbeat_at = timezone.now()
-        job.save(update_fields=["status", "progress", "stage", "heartbeat_at"])
-        transaction.on_commit(lambda: _send("import", job.pk))
-    return job
-
-
-def retry_import(job, *, actor):
-    """Check a failed or stale (lost in the queue, or its worker died) import's file again from the start; the owner
-    then confirms it again. Safe beside a late first run: writing takes the job's lock and needs it 正在导入."""
-    if job.created_by_id != actor.pk:
-        raise PermissionDenied("只能重试自己上传的导入。")
-    with transaction.atomic():
-        try:
-            # Writing holds this lock, and its progress is not visible until it commits: it may look stale.
-            job = ImportJob.objects.select_for_update(nowait=True).get(pk=job.pk)
-        except OperationalError:
-            raise ImportRefused("该导入正在写入名录，请稍后刷新查看结果。") from None
-        if not job.can_retry:
-            raise ImportRefused("只有失败或已中断的导入可以重试。")
-        if not job.file or not job.file.storage.exists(job.file.name):
-            raise ImportRefused("上传的文件已不存在（超过保留期限），请重新上传。")
-        job.status, job.progress, job.stage, job.error = ImportJob.Status.PENDING, 0, "等待重新校验", ""
-        job.errors, job.error_count, job.finished_at = [], 0, None
-        job.heartbeat_at = timezone.now()  # queued again now: not stale again at once
-        job.save(update_fields=["status", "progress", "stage", "error", "errors", "error_count", "finished_at",
-                                "heartbeat_at"])
-        transaction.on_commit(lambda: _send("validate", job.pk))
-    return job
-
-
-def _check(job, progress):
-    from .imports import check_file
-
-    with job.file.open("rb") as handle:
-        return check_file(handle, job.original_name, actor=job.created_by, region=job.region, progress=progress)
-
-
-def _store_outcome(job_id, outcome, status):
-
-    ImportJob.objects.filter(pk=job_id).update(
-        status=status, progress=100, total_rows=outcome.total_rows, error_count=len(outcome.errors),
-        errors=outcome.errors[:500], summary=outcome.summary, heartbeat_at=timezone.now(),
-        stage="校验未通过" if outcome.errors else "校验通过，待确认导入", finished_at=timezone.now(),
-    )
-
-
-def run_validation(job_id: int) -> None:
-    """Check every row and keep the errors for the preview. Safe to run again."""
-    job = ImportJob.objects.select_related("created_by", "region").get(pk=job_id)
-    if job.status not in (ImportJob.Status.PENDING, ImportJob.Status.VALIDATING):
-        return
-    if not permissions.can_import_register(job.created_by):
-        mark_import_failed(job_id, "发起人已无权导入机构名录。")
-        return
-    now = timezone.now()
-    ImportJob.objects.filter(pk=job_id).update(
-        status=ImportJob.Status.VALIDATING, progress=1, stage="正在读取文件", started_at=now, heartbeat_at=now,
-        attempts=F("attempts") + 1,
-    )
-    outcome = _check(job, ImportJob.progress_reporter(job_id, 1, 95))
-    _store_outcome(job_id, outcome, ImportJob.Status.INVALID if outcome.errors else ImportJob.Status.READY)
-
-
-def run_import(job_id: int) -> None:
-    """Check the file again (the register may have changed since the preview) and write it in one transaction."""
-    from .imports import apply_rows
-
-    job = ImportJob.objects.select_related("created_by", "region").get(pk=job_id)
-    if job.status != ImportJob.Status.IMPORTING:
-        return
-    if not permissions.can_import_register(job.created_by):
-        mark_import_failed(job_id, "发起人已无权导入机构名录。")
-        return
-    outcome = _check(job, ImportJob.progress_reporter(job_id, 1, 30))
-    if outcome.errors:
-        _store_outcome(job_id, outcome, ImportJob.Status.INVALID)
-        return
-    with transaction.atomic():
-        locked = ImportJob.objects.select_for_update().get(pk=job_id)
-        if locked.status != ImportJob.Status.IMPORTING:
-            return
-        counts = apply_rows(outcome.rows, actor=job.created_by, progress=ImportJob.progress_reporter(job_id, 30, 99))
-        finished = timezone.now()
-        ImportJob.objects.filter(pk=job_id).update(
-            status=ImportJob.Status.DONE, progress=100, stage="已完成", summary={**outcome.summary, **counts},
-            finished_at=finished, heartbeat_at=finished,
-        )
-    log.info("register import %s done: %s", job_id, counts)
-
-
-def mark_import_failed(job_id: int, message: str) -> None:
-
-    ImportJob.mark_failed(job_id, message)
-
-
-IMPORT_FILE_RETENTION = timedelta(days=30)
-
-
-def purge_old_import_files(now=None) -> int:
-    """Delete uploaded register files of imports that ended more than 30 days ago (the job rows stay as a record)."""
-
-    now = now or timezone.now()
-    ended = ImportJob.objects.exclude(file="").exclude(
-        status__in=[ImportJob.Status.PENDING, ImportJob.Status.VALIDATING, ImportJob.Status.IMPORTING]
-    ).filter(created_at__lte=now - IMPORT_FILE_RETENTION)
-    count = 0
-    for job in ended.only("pk", "file"):
-        job.file.storage.delete(job.file.name)
-        ImportJob.objects.filter(pk=job.pk).update(file="")
-        # A checked file never confirmed can no longer be imported.
-        ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.READY).update(
-            status=ImportJob.Status.FAILED, error="文件已超过30天保留期限，未导入；如仍需导入请重新上传。",
-            stage="失败",
-        )
-        count += 1
-    return count
 
 
 # --- identity changes (信息变更申请) ----------------------------------------------------------------------------

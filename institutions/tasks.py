@@ -2,23 +2,23 @@ from celery import shared_task
 
 from config.jobs import JobTask, run_job_step
 
-from . import services
+from . import register_import
 
 
 def _run(task, step, job_id):
-    run_job_step(task, step, job_id, mark_failed=services.mark_import_failed, failure="处理失败")
+    run_job_step(task, step, job_id, mark_failed=register_import.mark_import_failed, failure="处理失败")
 
 
 @shared_task(bind=True, base=JobTask, name="institutions.validate_import")
 def validate_import(self, job_id: int):
-    _run(self, services.run_validation, job_id)
+    _run(self, register_import.run_validation, job_id)
 
 
 @shared_task(bind=True, base=JobTask, name="institutions.run_import")
 def run_import(self, job_id: int):
-    _run(self, services.run_import, job_id)
+    _run(self, register_import.run_import, job_id)
 
 
 @shared_task(name="institutions.purge_old_import_files")
 def purge_old_import_files():
-    return services.purge_old_import_files()
+    return register_import.purge_old_import_files()

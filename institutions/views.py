@@ -11,7 +11,7 @@ from accounts import permissions
 from accounts.scoping import visible_to
 from config.refusals import refusal_as_message
 
-from . import selectors, services
+from . import register_import, selectors, services
 from .authority import derive_reviewing_authority
 from .codes import decode_cma_number
 from .forms import (
@@ -212,7 +212,7 @@ def import_list(request):
     _require_importer(request.user)
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        job = services.start_import(actor=request.user, upload=form.cleaned_data["file"])
+        job = register_import.start_import(actor=request.user, upload=form.cleaned_data["file"])
         messages.info(request, "文件已上传，正在逐行校验；校验通过后请确认导入。")
         return redirect("institutions:import_detail", job.pk)
     jobs = visible_to(request.user, ImportJob).filter(created_by=request.user).select_related("region")
@@ -241,7 +241,7 @@ def import_status_fields(job):
 def import_confirm(request, pk):
     job = _job_for(request, pk)
     with refusal_as_message(request):
-        services.confirm_import(job, actor=request.user)
+        register_import.confirm_import(job, actor=request.user)
         messages.info(request, "已开始导入，完成前请勿重复上传。")
     return redirect("institutions:import_detail", pk)
 
@@ -250,7 +250,7 @@ def import_confirm(request, pk):
 def import_retry(request, pk):
     job = _job_for(request, pk)
     with refusal_as_message(request):
-        services.retry_import(job, actor=request.user)
+        register_import.retry_import(job, actor=request.user)
         messages.info(request, "已重新开始校验；校验通过后请再次确认导入。")
     return redirect("institutions:import_detail", pk)
 

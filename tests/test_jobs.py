@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from config.jobs import STALE_AFTER, is_transient
-from institutions import services as institution_services
+from institutions import register_import
 from institutions.models import ImportJob
 from reports import uploads as report_uploads
 from reports.models import ReportNumber, ReportNumberBatch
@@ -238,7 +238,7 @@ def test_a_failed_register_import_offers_retry_to_its_owner_and_checks_the_file_
     client, media, on_commit_immediately
 ):
     admin = factories.AdminFactory()
-    job = institution_services.start_import(actor=admin, upload=csv_upload(GOOD))
+    job = register_import.start_import(actor=admin, upload=csv_upload(GOOD))
     ImportJob.objects.filter(pk=job.pk).update(status="failed", error="处理失败：OperationalError: 服务器断开")
     client.force_login(admin)
     page = client.get(reverse("institutions:import_detail", args=[job.pk])).content.decode()
@@ -251,24 +251,24 @@ def test_a_failed_register_import_offers_retry_to_its_owner_and_checks_the_file_
     other_admin = factories.AdminFactory()
     ImportJob.objects.filter(pk=job.pk).update(status="failed")
     with pytest.raises(PermissionDenied):
-        institution_services.retry_import(job, actor=other_admin)
+        register_import.retry_import(job, actor=other_admin)
     client.force_login(other_admin)
     assert client.post(reverse("institutions:import_retry", args=[job.pk])).status_code == 404
 
 
 def test_a_register_import_lost_in_the_queue_is_shown_interrupted_and_can_be_retried(client, media, monkeypatch):
     sent = []
-    monkeypatch.setattr(institution_services, "_send", lambda step, job_id: sent.append((step, job_id)))
+    monkeypatch.setattr(register_import, "_send", lambda step, job_id: sent.append((step, job_id)))
     admin = factories.AdminFactory()
     with transaction.atomic():
-        job = institution_services.start_import(actor=admin, upload=csv_upload(GOOD))
+        job = register_import.start_import(actor=admin, upload=csv_upload(GOOD))
     ImportJob.objects.filter(pk=job.pk).update(created_at=LONG_AGO)
     client.force_login(admin)
     assert client.get(reverse("institutions:import_status", args=[job.pk])).json()["stale"] is True
     assert "可能已中断" in client.get(reverse("institutions:imports")).content.decode()
     detail = client.get(reverse("institutions:import_detail", args=[job.pk])).content.decode()
     assert "data-import-status-url" not in detail and reverse("institutions:import_retry", args=[job.pk]) in detail
-    institution_services.retry_import(ImportJob.objects.get(pk=job.pk), actor=admin)
+    register_import.retry_import(ImportJob.objects.get(pk=job.pk), actor=admin)
     job.refresh_from_db()
     assert job.status == "pending" and not job.is_stale
 
@@ -277,8 +277,8 @@ def test_retrying_an_import_whose_file_is_gone_is_refused_with_a_message(media):
     admin = factories.AdminFactory()
     job = ImportJob.objects.create(created_by=admin, region=factories.region("000000"), original_name="名录.csv",
                                    file="imports/gone.csv", status="failed")
-    with pytest.raises(institution_services.ImportRefused, match="文件已不存在"):
-        institution_services.retry_import(job, actor=admin)
+    with pytest.raises(register_import.ImportRefused, match="文件已不存在"):
+        register_import.retry_import(job, actor=admin)
 
 
 # --- report-number uploads ---------------------------------------------------------------------------------------
@@ -338,8 +338,8 @@ def test_retrying_an_import_that_is_being_written_is_refused_at_once(transaction
     thread.start()
     try:
         assert locked.wait(10) and ImportJob.objects.get(pk=job.pk).is_stale
-        with pytest.raises(institution_services.ImportRefused, match="正在写入"):
-            institution_services.retry_import(job, actor=admin)
+        with pytest.raises(register_import.ImportRefused, match="正在写入"):
+            register_import.retry_import(job, actor=admin)
     finally:
         finish.set()
         thread.join()

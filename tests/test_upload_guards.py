@@ -21,7 +21,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from config import uploads
-from institutions import imports, services as import_services
+from institutions import imports, register_import, selectors as institution_selectors
 from institutions.models import ImportJob, Institution
 from reports import ingest, staging
 from reports.ingest import FileRefused, read_records
@@ -211,13 +211,13 @@ def register_row(**values):
 
 def check(job_file, name, admin):
     job_file.seek(0)
-    return imports.check_file(job_file, name, actor=admin, region=imports.import_region_for(admin))
+    return imports.check_file(job_file, name, actor=admin, region=institution_selectors.import_region_for(admin))
 
 
 def test_a_register_cell_longer_than_its_column_is_a_row_error(admin, on_commit_immediately, tmp_path):
     rows = [HEADER, register_row(机构名称="HUGE", 注册地址="长" * 301)]
     data = xlsx_with_huge_cell(tmp_path / "名录.xlsx", rows, 1_000_000, shared=True).read_bytes()
-    job = import_services.start_import(actor=admin, upload=SimpleUploadedFile("名录.xlsx", data))
+    job = register_import.start_import(actor=admin, upload=SimpleUploadedFile("名录.xlsx", data))
     job.refresh_from_db()
     assert job.status == "invalid"
     assert {"row": 2, "column": "机构名称", "message": "超过 200 个字符（共 1,000,000 个）。"} in job.errors

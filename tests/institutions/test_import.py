@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
-from institutions import imports, services
+from institutions import imports, register_import
 from institutions.models import CmaCertificate, ImportJob, Institution, ReviewingAuthority, Site
 from tests import factories
 
@@ -60,12 +60,12 @@ def admin():
 
 
 def upload(actor, file, on_commit):
-    job = services.start_import(actor=actor, upload=file)
+    job = register_import.start_import(actor=actor, upload=file)
     return ImportJob.objects.get(pk=job.pk)
 
 
 def confirm(job, actor):
-    services.confirm_import(job, actor=actor)
+    register_import.confirm_import(job, actor=actor)
     return ImportJob.objects.get(pk=job.pk)
 
 
@@ -118,8 +118,8 @@ def test_every_bad_row_is_reported_by_row_and_column_and_nothing_is_written(admi
     assert "18位" in messages and "校验位错误" in messages and "12位数字" in messages and "公式" in messages
     assert "与第 2 行重复" in messages
     assert Institution.objects.count() == existing and not CmaCertificate.objects.exists()
-    with pytest.raises(services.ImportRefused):
-        services.confirm_import(job, actor=admin)
+    with pytest.raises(register_import.ImportRefused):
+        register_import.confirm_import(job, actor=admin)
 
 
 def test_rows_sharing_a_credit_code_must_agree_on_the_name(admin, on_commit_immediately):
@@ -187,7 +187,7 @@ def test_a_failure_while_writing_leaves_nothing_behind(admin, on_commit_immediat
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("institutions.imports.bulk_create_with_history",
+    monkeypatch.setattr("institutions.register_import.bulk_create_with_history",
                         lambda objs, model, **kw: broken() if model is Site else _bulk(objs, model, **kw))
     job = confirm(job, admin)
     assert job.status == ImportJob.Status.FAILED and "disk full" in job.error
@@ -264,11 +264,11 @@ def test_a_thousand_row_import_runs_on_a_real_celery_worker(transactional_db, ce
     admin = factories.AdminFactory()
     rows = [row(n, f"批量检测有限公司{n}", cma=f"2118{n % 20:02d}06{n // 20 + 1:04d}", site=f"湖南省长沙市某路{n}号")
             for n in range(1000)]
-    job = services.start_import(actor=admin, upload=csv_upload(rows))
+    job = register_import.start_import(actor=admin, upload=csv_upload(rows))
     job = _wait(job, {ImportJob.Status.READY, ImportJob.Status.INVALID, ImportJob.Status.FAILED})
     assert job.status == ImportJob.Status.READY, job.errors[:3] or job.error
     assert not Institution.objects.exists()
-    services.confirm_import(job, actor=admin)
+    register_import.confirm_import(job, actor=admin)
     job = _wait(job, {ImportJob.Status.DONE, ImportJob.Status.INVALID, ImportJob.Status.FAILED})
     assert job.status == ImportJob.Status.DONE and job.progress == 100, job.error
     assert Institution.objects.count() == 1000 and CmaCertificate.objects.count() == 1000
@@ -281,9 +281,9 @@ def test_uploaded_files_are_deleted_after_thirty_days_and_an_unconfirmed_import_
 
     job = upload(admin, csv_upload(GOOD), on_commit_immediately)
     path = job.file.path
-    assert services.purge_old_import_files() == 0
+    assert register_import.purge_old_import_files() == 0
     ImportJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(days=31))
-    assert services.purge_old_import_files() == 1
+    assert register_import.purge_old_import_files() == 1
     job.refresh_from_db()
     assert not job.file and job.status == ImportJob.Status.FAILED and "重新上传" in job.error
     import os
