@@ -1,4 +1,7 @@
 """Reads of filings, always through the scoping helper."""
+import datetime
+from dataclasses import dataclass
+
 from django.utils import timezone
 
 from accounts.scoping import visible_to
@@ -26,6 +29,49 @@ def latest_extension(institution_id, year_id):
     return Extension.objects.filter(institution_id=institution_id, year_id=year_id).order_by("-until").first()
 
 
+@dataclass(frozen=True)
+class Deadline:
+    """The one deadline that applies to a filing: when, and what set it (the window, an extension, a return)."""
+
+    WINDOW = "window"
+    EXTENSION = "extension"
+    CORRECTION = "correction"
+    LABELS = {WINDOW: "填报截止", EXTENSION: "延期至", CORRECTION: "更正截止"}
+
+    at: datetime.datetime
+    kind: str
+
+    @property
+    def label(self) -> str:
+        return self.LABELS[self.kind]
+
+
+def deadline_of(year, *, extension_until=None, correction_due=None) -> Deadline:
+    """The latest of the window's close, the institution's latest extension and the filing's correction due date:
+    until then the filer may change, submit and withdraw (a tie names the more particular date)."""
+    candidates = [Deadline(year.closes_at, Deadline.WINDOW)]
+    if extension_until:
+        candidates.append(Deadline(extension_until, Deadline.EXTENSION))
+    if correction_due:  # set when a reviewer returned it: corrections (and their withdrawal) until then
+        candidates.append(Deadline(correction_due, Deadline.CORRECTION))
+    return max(reversed(candidates), key=lambda deadline: deadline.at)
+
+
+def editing_deadline(filing) -> Deadline:
+    """The deadline the workflow enforces for this filing, whatever its state (filings.workflow)."""
+    extension = latest_extension(filing.institution_id, filing.year_id)
+    return deadline_of(filing.year, extension_until=extension and extension.until,
+                       correction_due=filing.correction_due)
+
+
+def filing_deadline(filing) -> Deadline | None:
+    """The deadline every page, e-mail and PDF states for this filing, said once: the window's close, an extension or
+    the correction due date, whichever applies now (editing_deadline); none once the filing is approved."""
+    if filing.status == Filing.Status.APPROVED:
+        return None
+    return editing_deadline(filing)
+
+
 def previous_approved_statistics(filing):
     """Last year's approved statistics of the same institution, for the year-on-year warnings."""
     return (
@@ -40,10 +86,8 @@ def previous_approved_statistics(filing):
 
 def days_left(filing_or_year, now=None) -> int | None:
     """Whole days until the filer's deadline (negative once past); None before the window opens."""
-    from .workflow import editing_deadline
-
     now = now or timezone.now()
-    deadline = editing_deadline(filing_or_year, now) if isinstance(filing_or_year, Filing) else filing_or_year.closes_at
+    deadline = editing_deadline(filing_or_year).at if isinstance(filing_or_year, Filing) else filing_or_year.closes_at
     return (timezone.localtime(deadline).date() - timezone.localtime(now).date()).days
 
 

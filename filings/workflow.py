@@ -22,16 +22,11 @@ class TransitionRefused(DomainRefusal):
 
 
 def editing_deadline(filing, now=None):
-    """Until when the filer may change and submit: the window, a later extension, or a returned filing's due date."""
-    from .selectors import latest_extension
+    """Until when the filer may change and submit: the window, a later extension, or a returned filing's due date
+    (selectors.editing_deadline, the same date every page states)."""
+    from .selectors import editing_deadline
 
-    deadlines = [filing.year.closes_at]
-    extension = latest_extension(filing.institution_id, filing.year_id)
-    if extension:
-        deadlines.append(extension.until)
-    if filing.correction_due:  # set when a reviewer returned it: corrections (and their withdrawal) until then
-        deadlines.append(filing.correction_due)
-    return max(deadlines)
+    return editing_deadline(filing).at
 
 
 def filer_window_refusal(filing, now) -> str | None:

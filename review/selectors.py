@@ -8,9 +8,9 @@ from django.utils import timezone
 from accounts import permissions
 from accounts.permissions import authority_q
 from accounts.scoping import visible_to
-from filings.models import Filing, FilingSnapshot, FilingTransition, ReportingYear
+from filings.models import Extension, Filing, FilingSnapshot, FilingTransition, ReportingYear
 from filings.progress import PROGRESS_STATES, not_handed_in_q
-from filings.selectors import current_year, days_left
+from filings.selectors import current_year, days_left, deadline_of, filing_deadline
 from institutions.models import Institution, Region
 from institutions.selectors import identity_change_notices
 from summaries.aggregates import filing_progress_by_city, progress_totals
@@ -184,12 +184,9 @@ def late_filers(user, year, city=None):
     if city is not None:
         institutions = institutions.filter(city=city)
     return (
-        institutions.annotate(year_filing=FilteredRelation("filings", condition=Q(filings__year=year)))
+        with_year_filing(institutions, year)
         .filter(not_handed_in_q("year_filing__"))
         .annotate(
-            filing_status=F("year_filing__status"),
-            filing_id=F("year_filing__id"),
-            correction_due=F("year_filing__correction_due"),
             last_chased=Subquery(
                 ChasingRecord.objects.filter(institution=OuterRef("pk"), year=year.year)
                 .order_by("-contacted_on").values("contacted_on")[:1]
@@ -198,6 +195,27 @@ def late_filers(user, year, city=None):
         .select_related("city")
         .order_by("city__code", "name", "pk")
     )
+
+
+def with_year_filing(institutions, year):
+    """Institutions annotated with their filing for the year (status, id, correction due date) and their latest
+    extension, the facts late_filer_deadline reads."""
+    return institutions.annotate(
+        year_filing=FilteredRelation("filings", condition=Q(filings__year=year)),
+    ).annotate(
+        filing_status=F("year_filing__status"),
+        filing_id=F("year_filing__id"),
+        correction_due=F("year_filing__correction_due"),
+        extension_until=Subquery(
+            Extension.objects.filter(institution=OuterRef("pk"), year=year).order_by("-until").values("until")[:1]
+        ),
+    )
+
+
+def late_filer_deadline(institution, year):
+    """The deadline of a row of late_filers (filings.selectors.deadline_of: the window, an extension or the
+    correction due date)."""
+    return deadline_of(year, extension_until=institution.extension_until, correction_due=institution.correction_due)
 
 
 def chasing_records(user, institution, year=None):
@@ -229,7 +247,8 @@ def notifications_for(user) -> list[Notice]:
         return notices
     if permissions.has_own_institution(user):
         for filing in visible_to(user, Filing).filter(status=S.RETURNED).select_related("year")[:NOTICE_LIMIT]:
-            due = timezone.localtime(filing.correction_due) if filing.correction_due else None
+            deadline = filing_deadline(filing)
+            due = timezone.localtime(deadline.at) if deadline else None
             notices.append(Notice(
                 f"{filing.year}填报已被审核部门退回，请按意见修改"
                 + (f"，并于{due:%Y年%m月%d日 %H:%M}前重新提交。" if due else "。"),

@@ -14,9 +14,10 @@ from accounts.scoping import visible_to
 from config.refusals import DomainRefusal
 from filings import services as filing_services, workflow
 from filings.models import Filing, FilingTransition, ReportingYear
+from filings.selectors import filing_deadline
 from institutions.models import Institution
 
-from . import reminders
+from . import reminders, selectors
 from .models import ChasingRecord, DecisionNotice, FieldComment, Reminder
 
 log = logging.getLogger(__name__)
@@ -52,16 +53,19 @@ def filing_reminder_letter(institution, *, year: int, deadline, note: str) -> re
     )
 
 
-def request_reminders(institutions, *, actor, year: int, deadline) -> dict:
+def request_reminders(institutions, *, actor, year: int, deadline, deadlines=None) -> dict:
     """Claim and send one 催报 e-mail per institution (review/reminders.py): those without an e-mail address are
     recorded and named, not mailed, and so are those already reminded by hand today (a double click, or the city and
-    the province both pressing send: the database's constraint decides)."""
+    the province both pressing send: the database's constraint decides). `deadlines` ({institution id: date}) gives
+    an institution's own deadline (an extension, a correction due date) where it differs from `deadline`."""
+    deadlines = deadlines or {}
     for institution in institutions:
         _check_chaser(actor, institution)
     claimed = reminders.claim(
         institutions, reason=Reminder.Reason.CHASE, key=str(year), sent_by=actor,
         compose=lambda institution: filing_reminder_letter(
-            institution, year=year, deadline=deadline, note=f"已发送催报邮件至 {institution.contact_email}"
+            institution, year=year, deadline=deadlines.get(institution.pk, deadline),
+            note=f"已发送催报邮件至 {institution.contact_email}",
         ),
     )
     return {"queued": claimed.queued, "without_email": claimed.without_email, "already_today": claimed.already_today}
@@ -183,7 +187,9 @@ def send_decision_notice(transition_id: int) -> DecisionNotice | None:
         notice.recipients = "（未登记电子邮箱）"
         notice.save(update_fields=["recipients"])
         return notice
-    due = timezone.localtime(row.due) if row.due else None
+    # A return states the filing's one deadline (filings.selectors.filing_deadline), as the filer's pages do.
+    deadline = filing_deadline(filing) if row.action != "approve" else None
+    due = timezone.localtime(deadline.at) if deadline else None
     context = {
         "filing": filing, "institution": filing.institution, "transition": row, "due": due,
         "field_comments": list(row.field_comments.order_by("pk")), "site_name": "质检统计直报",
@@ -237,12 +243,14 @@ def plan_automatic_reminders(today=None) -> list[int]:
             continue
         key = f"{year.year}/{point}"
         already = Reminder.objects.filter(reason=Reminder.Reason.DEADLINE, key=key).values("institution_id")
-        pending = not_submitted(year).exclude(pk__in=already).select_related("city").order_by("pk")
-        deadline = timezone.localtime(year.closes_at).date()
+        pending = selectors.with_year_filing(
+            not_submitted(year).exclude(pk__in=already), year).select_related("city").order_by("pk")
 
-        def compose(institution, year=year.year, point=point, deadline=deadline):
+        def compose(institution, year=year, point=point):
+            # The institution's own deadline: an extension may lie beyond the window's close.
+            deadline = timezone.localtime(selectors.late_filer_deadline(institution, year).at).date()
             note = f"系统自动催报（截止前{point}天），已发送邮件至 {institution.contact_email}"
-            return filing_reminder_letter(institution, year=year, deadline=deadline, note=note)
+            return filing_reminder_letter(institution, year=year.year, deadline=deadline, note=note)
 
         result = reminders.claim(pending, reason=Reminder.Reason.DEADLINE, key=key, compose=compose, day=today)
         claimed += [row.pk for row in result.rows]

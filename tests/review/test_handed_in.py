@@ -160,7 +160,7 @@ def test_each_state_has_one_label_on_every_page_and_sheet(client, province, expo
     assert [label for label, _count in dashboard["filing_states"]] == LABELS
 
     late_body = client.get(reverse("review:late_filers"), {"year": YEAR, "page": 1}).content.decode()
-    shown = {re.sub(r"\s+", "", td.text_content()).split("更正截止")[0]
+    shown = {re.split("更正截止|延期至", re.sub(r"\s+", "", td.text_content()))[0]
              for td in html.fromstring(late_body).xpath('//td[@data-testid="late-status"]')}
     assert shown and shown <= {"未开始", "草稿", "已退回"}
     late_header, late_rows = late_xlsx_rows(client)
