@@ -17,10 +17,20 @@ class Finding:
     level: str
     field: str  # "statistics.revenue", "annual_report.compliance", "sr.<centre id>.director_name", "institution"
     message: str
+    # The other fields of the same fault (a sum's total and its other parts), marked beside `field` on the form.
+    related: tuple[str, ...] = ()
 
     @property
     def is_error(self):
         return self.level == ERROR
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return (self.field, *self.related)
+
+
+def _statistics_fields(*names) -> tuple[str, ...]:
+    return tuple(f"statistics.{name}" for name in names)
 
 
 def _label(model, field):
@@ -101,11 +111,13 @@ def check_statistics(stats, previous=None) -> list[Finding]:
             if total > 0:
                 names = "、".join(_label(M, part) for part in parts)
                 findings.append(Finding(code, ERROR, f"statistics.{parts[0]}",
-                                        f"“{_label(M, whole)}”为 {total}，请填写其分项（{names}），合计应等于总数。"))
+                                        f"“{_label(M, whole)}”为 {total}，请填写其分项（{names}），合计应等于总数。",
+                                        _statistics_fields(whole, *parts[1:])))
             continue
         if sum(_n(value) for value in values) != total:
             message = template.format(parts=sum(_n(v) for v in values), whole=total)
-            findings.append(Finding(code, ERROR, f"statistics.{parts[0]}", f"“{_label(M, whole)}”：{message}"))
+            findings.append(Finding(code, ERROR, f"statistics.{parts[0]}", f"“{_label(M, whole)}”：{message}",
+                                    _statistics_fields(whole, *parts[1:])))
     for code, part, whole in PARTS:
         if whole in REQUIRED_STATISTICS and getattr(stats, whole) is None:
             continue  # one fault, one message: E101 already asks for the whole
@@ -114,6 +126,7 @@ def check_statistics(stats, previous=None) -> list[Finding]:
                 code, ERROR, f"statistics.{part}",
                 f"“{_label(M, part)}”（{getattr(stats, part)}）"
                 f"不能大于“{_label(M, whole)}”（{_n(getattr(stats, whole))}）。",
+                _statistics_fields(whole),
             ))
     public_parts = ["public_income_subsidy", "public_income_service", "public_income_business"]
     subsidy_too_large = any(f.code == "E111" for f in findings)
@@ -121,7 +134,9 @@ def check_statistics(stats, previous=None) -> list[Finding]:
             and sum(_n(getattr(stats, p)) for p in public_parts) > stats.public_income_total):
         # Skipped when E111 fired: a subsidy larger than the total is one fault, reported once.
         findings.append(Finding("E112", ERROR, "statistics.public_income_service",
-                                "财政补助、事业、经营收入之和不能大于“本年收入合计”。"))
+                                "财政补助、事业、经营收入之和不能大于“本年收入合计”。",
+                                _statistics_fields("public_income_total", "public_income_subsidy",
+                                                   "public_income_business")))
     over_500k, value_total = stats.instruments_over_500k, stats.instrument_value_total
     if over_500k and value_total is not None and over_500k * OVER_500K_VALUE > value_total:
         findings.append(Finding(
@@ -129,6 +144,7 @@ def check_statistics(stats, previous=None) -> list[Finding]:
             f"“{_label(M, 'instruments_over_500k')}”为 {over_500k} 台套，"
             f"其原值至少 {over_500k * OVER_500K_VALUE} 万元，"
             f"大于“{_label(M, 'instrument_value_total')}”（{value_total}），请核对。",
+            _statistics_fields("instrument_value_total"),
         ))
 
     revenue, reports = stats.revenue, stats.reports_total

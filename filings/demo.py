@@ -223,10 +223,12 @@ def seed_filings(rng, institutions) -> str:
         for institution, before, after, state in plans:
             if before:
                 filings.append((Filing(institution=institution, year=previous_year, status=S.APPROVED, version=3,
+                                       statistics_saved_at=now,
                                        submitted_at=previous_year.opens_at + datetime.timedelta(days=40),
                                        decided_at=previous_year.opens_at + datetime.timedelta(days=75)), before))
             if state:
-                filings.append((Filing(institution=institution, year=year, status=state, version=2), after))
+                filings.append((Filing(institution=institution, year=year, status=state, version=2,
+                                       statistics_saved_at=now), after))
         Filing.objects.bulk_create([filing for filing, _ in filings], batch_size=1000)
         FilingStatistics.objects.bulk_create(
             [FilingStatistics(filing=filing, **values) for filing, values in filings], batch_size=1000)

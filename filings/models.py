@@ -1,6 +1,7 @@
 import datetime
 import hashlib
 import json
+import operator
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -121,6 +122,8 @@ class Filing(models.Model):
     correction_due = models.DateTimeField("更正截止", null=True, blank=True)
     submitted_at = models.DateTimeField("提交时间", null=True, blank=True)
     decided_at = models.DateTimeField("审核时间", null=True, blank=True)
+    # Set by every save of the statistics form: until the first save the form shows no check as an error.
+    statistics_saved_at = models.DateTimeField("统计调查数据保存时间", null=True, blank=True)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
@@ -209,19 +212,29 @@ class FilingStatistics(models.Model):
 
     ABOVE_SCALE_REVENUE = 1000  # 万元, i.e. 10 million yuan
     SMALL_MICRO_STAFF = 100
+    # The derived flags, one definition each: (property, label, source field, comparison, threshold). The properties
+    # below apply them; the statistics form renders them for its live preview (static/js/statistics_form.js).
+    DERIVED_FLAGS = [("is_above_scale", "规模以上", "revenue", ">=", ABOVE_SCALE_REVENUE),
+                     ("is_small_micro", "小微型", "staff_total", "<", SMALL_MICRO_STAFF)]
+    COMPARISONS = {">=": operator.ge, "<": operator.lt}
 
     def __str__(self):
         return f"统计调查数据（填报 {self.filing_id}）"
 
+    def _derived(self, flag):
+        _, _, source, comparison, threshold = next(rule for rule in self.DERIVED_FLAGS if rule[0] == flag)
+        value = getattr(self, source)
+        return value is not None and self.COMPARISONS[comparison](value, threshold)
+
     @property
     def is_above_scale(self):
         """规模以上: revenue of 10 million yuan or more."""
-        return self.revenue is not None and self.revenue >= self.ABOVE_SCALE_REVENUE
+        return self._derived("is_above_scale")
 
     @property
     def is_small_micro(self):
         """小微型: fewer than 100 staff."""
-        return self.staff_total is not None and self.staff_total < self.SMALL_MICRO_STAFF
+        return self._derived("is_small_micro")
 
 
 SECTION_LIMIT = 20000

@@ -67,9 +67,9 @@ def _editable(filing, actor, expected_version) -> Filing:
     return locked
 
 
-def _bump(locked):
+def _bump(locked, *also):
     locked.version += 1
-    locked.save(update_fields=["version", "updated_at"])
+    locked.save(update_fields=["version", "updated_at", *also])
     return locked
 
 
@@ -88,6 +88,9 @@ def save_part(filing, part, *, actor, expected_version, data: dict) -> Filing:
             setattr(part, field, value)
         part.full_clean()
         part.save()
+        if isinstance(part, FilingStatistics):
+            locked.statistics_saved_at = timezone.now()
+            return _bump(locked, "statistics_saved_at")
         return _bump(locked)
 
 

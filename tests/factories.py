@@ -201,8 +201,10 @@ def make_filing(institution=None, *, year=None, status="draft", complete=True, *
 
     institution = institution or filing_ready_institution()
     year = year or ReportingYearFactory()
-    filing = Filing.objects.create(institution=institution, year=year, status=status)
     values = {**COMPLETE_STATISTICS, **stats} if complete else stats
+    # Figures typed in were saved through the form once: the statistics page shows their findings.
+    filing = Filing.objects.create(institution=institution, year=year, status=status,
+                                   statistics_saved_at=timezone.now() if values else None)
     FilingStatistics.objects.create(filing=filing, **values)
     AnnualReport.objects.create(filing=filing, **(COMPLETE_ANNUAL_REPORT if complete else {}))
     return filing
