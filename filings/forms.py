@@ -1,8 +1,15 @@
+import re
+from dataclasses import dataclass, field as dataclass_field
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Fieldset, Layout
 from django import forms
+from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 
+from config.widgets import FileInput
+
+from .checks import SPLITS
 from .models import AnnualReport, FilingStatistics, SocialResponsibilityReport
 
 DOCUMENT_LIMIT = 20 * 1024 * 1024
@@ -51,36 +58,200 @@ class VersionedForm(forms.ModelForm):
                 field.help_text = f"{field.help_text} {note}".strip() if field.help_text else note
 
 
-STAFF = ["staff_total", "staff_doctorate", "staff_master", "staff_bachelor", "staff_college_or_below",
-         "staff_senior_title", "staff_intermediate_title", "staff_junior_title", "staff_no_title"]
-RESOURCES = ["instruments_total", "instruments_domestic", "instruments_imported", "instruments_over_500k",
-             "instrument_value_total", "instrument_value_domestic", "instrument_value_imported", "lab_area",
-             "total_assets"]
-BUSINESS = ["revenue", "reports_total", "reports_enforcement", "reports_commissioned", "reports_judicial",
-            "reports_other", "patents_valid", "patents_invention", "research_projects", "standards_national",
-            "standards_national_lead", "standards_industry", "standards_industry_lead"]
 ENTERPRISE_FINANCE = ["enterprise_costs", "enterprise_profit", "enterprise_taxes", "enterprise_payroll"]
 PUBLIC_FINANCE = ["public_income_total", "public_income_subsidy", "public_income_service", "public_income_business",
                   "public_expenditure"]
+# The indicator sections of REFERENCE §2, each as rows of inputs (a total, then the parts that add up to it).
+# 基本情况 holds no input: it confirms the register and shows the derived flags.
+STATISTICS_SECTIONS = [
+    ("basic", "基本情况", []),
+    ("staff", "人员", [["staff_total"],
+                       ["staff_doctorate", "staff_master", "staff_bachelor", "staff_college_or_below"],
+                       ["staff_senior_title", "staff_intermediate_title", "staff_junior_title", "staff_no_title"]]),
+    ("instruments", "仪器设备", [["instruments_total", "instruments_domestic", "instruments_imported",
+                                  "instruments_over_500k"],
+                                 ["instrument_value_total", "instrument_value_domestic", "instrument_value_imported"]]),
+    ("premises", "场地与资产", [["lab_area", "total_assets"]]),
+    ("business", "业务量", [["revenue"],
+                            ["reports_total", "reports_enforcement", "reports_commissioned", "reports_judicial",
+                             "reports_other"]]),
+    ("research", "科研与标准", [["patents_valid", "patents_invention", "research_projects"],
+                                ["standards_national", "standards_national_lead", "standards_industry",
+                                 "standards_industry_lead"]]),
+    ("finance", "财务", {"enterprise": [ENTERPRISE_FINANCE], "public": [PUBLIC_FINANCE]}),
+]
+# Slow-changing indicators: last year's approved value can be copied with one click.
+COPY_FROM_LAST_YEAR = {"instruments_total", "instruments_domestic", "instruments_imported", "instruments_over_500k",
+                       "instrument_value_total", "instrument_value_domestic", "instrument_value_imported", "lab_area"}
+UNIT_IN_LABEL = re.compile(r"(?P<label>.+)（(?P<unit>[^（）]+)）")
+STAFF_UNIT = "人"  # the staff splits' labels (博士, 高级职称 …) name no unit
+COMPARISON_SIGNS = {">=": "≥", "<": "＜"}
+
+
+@dataclass
+class Indicator:
+    """One input of the statistics form as the page shows it."""
+
+    field: forms.BoundField
+    label: str
+    unit: str
+    previous: object = None
+    copyable: bool = False
+    findings: list = dataclass_field(default_factory=list)  # the faults whose message sits here
+    shared: list = dataclass_field(default_factory=list)  # faults of a sum or comparison this field is part of
+
+    @property
+    def has_error(self):
+        return bool(self.field.errors) or any(f.is_error for f in self.findings + self.shared)
+
+    @property
+    def messages(self):
+        """(finding, anchor) of the faults whose full message sits under this input."""
+        return [(finding, finding_anchor(finding)) for finding in self.findings]
+
+    @property
+    def notes(self):
+        """(finding, anchor, label of the input carrying the message) of the faults this input shares."""
+        return [(finding, finding_anchor(finding), Indicator.split_label(finding.field.rsplit(".", 1)[-1])[0])
+                for finding in self.shared]
+
+    @staticmethod
+    def split_label(name) -> tuple[str, str]:
+        """“从业人员（人）” → (“从业人员”, “人”): the unit becomes the input's suffix."""
+        verbose = str(FilingStatistics._meta.get_field(name).verbose_name)
+        match = UNIT_IN_LABEL.fullmatch(verbose)
+        return (match["label"], match["unit"]) if match else (verbose, STAFF_UNIT)
+
+
+@dataclass
+class DerivedFlag:
+    """A flag computed from one figure (FilingStatistics.DERIVED_FLAGS), previewed live as the clerk types."""
+
+    name: str
+    label: str
+    source: str
+    comparison: str
+    threshold: object
+    value: bool
+
+    @property
+    def rule(self):
+        label, unit = Indicator.split_label(self.source)
+        return f"{label}{COMPARISON_SIGNS[self.comparison]}{self.threshold}{unit}"
+
+
+@dataclass
+class Row:
+    indicators: list
+    split: tuple | None = None  # (code, whole, parts, message) of checks.SPLITS whose parts are on this row
+    derived: list = dataclass_field(default_factory=list)  # DerivedFlag of a figure on this row
+
+    @property
+    def whole_label(self):
+        return Indicator.split_label(self.split[1])[0] if self.split else ""
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    rows: list
+    errors: int = 0
+    warnings: int = 0
+
+
+def finding_anchor(finding) -> str:
+    return f"{finding.code}-{finding.field.rsplit('.', 1)[-1]}"
 
 
 class StatisticsForm(VersionedForm):
+    """统计调查数据 in the sections of REFERENCE §2, several inputs a row, units as suffixes, last year's approved
+    value beside each input. Checks are shown only once the form was saved (the view passes no findings before)."""
+
     class Meta:
         model = FilingStatistics
         exclude = ["filing"]  # noqa: DJ006 -- on purpose: an indicator added to the model appears on the form
 
-    def __init__(self, *args, nature="enterprise", **kwargs):
+    def __init__(self, *args, nature="enterprise", previous=None, **kwargs):
+        self.previous = previous
+        self.editable = kwargs.get("editable", True)
+        self.nature = "enterprise" if nature == "enterprise" else "public"
         super().__init__(*args, **kwargs)
-        finance = ENTERPRISE_FINANCE if nature == "enterprise" else PUBLIC_FINANCE
+        finance = ENTERPRISE_FINANCE if self.nature == "enterprise" else PUBLIC_FINANCE
         for name in set(ENTERPRISE_FINANCE + PUBLIC_FINANCE) - set(finance):
             del self.fields[name]
-        self.helper.layout = Layout(
-            "version",
-            Fieldset("一、从业人员（按学历、按职称分别合计应等于总数）", *STAFF),
-            Fieldset("二、仪器设备与场地", *RESOURCES),
-            Fieldset("三、业务情况", *BUSINESS),
-            Fieldset("四、财务情况（企业）" if nature == "enterprise" else "四、财务情况（事业单位及其他）", *finance),
-        )
+        for field in self.fields.values():
+            field.widget.attrs["class"] = f"{field.widget.attrs.get('class', '')} form-control".strip()
+
+    def mark_findings(self, findings):
+        self.findings = [f for f in findings if f.field.startswith("statistics.")]
+
+    def _rows(self, section_rows):
+        rows = section_rows[self.nature] if isinstance(section_rows, dict) else section_rows
+        return [[name for name in row if name in self.fields] for row in rows]
+
+    def _indicator(self, name):
+        label, unit = Indicator.split_label(name)
+        previous = getattr(self.previous, name) if self.previous is not None else None
+        indicator = Indicator(self[name], label, unit, previous, self.editable and name in COPY_FROM_LAST_YEAR
+                              and previous is not None)
+        for finding in self.findings:
+            names = [f.rsplit(".", 1)[-1] for f in finding.fields]
+            if names[0] == name:
+                indicator.findings.append(finding)
+            elif name in names:
+                indicator.shared.append(finding)
+        return indicator
+
+    def _describe(self, indicator):
+        """The input's class and aria-describedby: its messages, the unit and last year's value."""
+        attrs, auto_id = indicator.field.field.widget.attrs, indicator.field.auto_id
+        ids = [f"{auto_id}_error"] if indicator.field.errors else []
+        ids += [f"finding-{finding_anchor(f)}" for f in indicator.findings + indicator.shared]
+        ids += [f"{auto_id}_helptext"] if indicator.field.help_text else []
+        ids += [f"{auto_id}_unit"] + ([f"{auto_id}_previous"] if indicator.previous is not None else [])
+        attrs["aria-describedby"] = " ".join(ids)
+        css = attrs["class"].replace(" is-invalid", "").replace(" border-warning", "")
+        if indicator.has_error:
+            css += " is-invalid"
+        elif indicator.findings or indicator.shared:
+            css += " border-warning"
+        attrs["class"] = css
+
+    @cached_property
+    def sections(self) -> list[Section]:
+        if not hasattr(self, "findings"):
+            self.findings = []
+        sections = []
+        for key, title, section_rows in STATISTICS_SECTIONS:
+            rows = []
+            for names in self._rows(section_rows):
+                split = next((split for split in SPLITS if set(split[2]) <= set(names)), None)
+                derived = [flag for flag in self.derived_flags if flag.source in names]
+                rows.append(Row([self._indicator(name) for name in names], split, derived))
+            indicators = [indicator for row in rows for indicator in row.indicators]
+            for indicator in indicators:
+                self._describe(indicator)
+            names = {indicator.field.name for indicator in indicators}
+            touching = [f for f in self.findings if names & {n.rsplit(".", 1)[-1] for n in f.fields}]
+            sections.append(Section(
+                key, title, rows,
+                errors=sum(f.is_error for f in touching) + sum(1 for i in indicators if i.field.errors),
+                warnings=sum(not f.is_error for f in touching),
+            ))
+        return sections
+
+    def summary(self) -> list[tuple[str, str, str, bool]]:
+        """(input id, code or label, message) of every problem on the page, errors first, for the summary's links."""
+        items = [(self[name].auto_id, f"{self[name].label}：", " ".join(errors), True)
+                 for name, errors in self.errors.items() if name in self.fields]
+        items += [(f"id_{f.field.rsplit('.', 1)[-1]}", f"【{f.code}】", f.message, f.is_error)
+                  for f in sorted(self.findings, key=lambda f: not f.is_error)]
+        return items
+
+    @cached_property
+    def derived_flags(self) -> list[DerivedFlag]:
+        return [DerivedFlag(*rule, value=getattr(self.instance, rule[0])) for rule in FilingStatistics.DERIVED_FLAGS]
 
 
 class AnnualReportForm(VersionedForm):
@@ -126,6 +297,7 @@ class SocialResponsibilityForm(VersionedForm):
         exclude = ["filing", "centre", "deputies"]  # noqa: DJ006 -- on purpose: a figure added to the model appears
         widgets = {
             "contribution": forms.Textarea(attrs={"rows": 8}), "responsibility": forms.Textarea(attrs={"rows": 8}),
+            "document": FileInput(attrs={"accept": ".pdf,.docx"}),
         }
 
     def __init__(self, *args, **kwargs):

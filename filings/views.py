@@ -98,8 +98,9 @@ def overview(request, pk):
     ))
 
 
-def _edit_part(request, filing, part, form_class, step, template, findings_prefix, **form_kwargs):
-    findings = [f for f in run_checks(filing) if f.field.startswith(findings_prefix)]
+def _edit_part(request, filing, part, form_class, step, template, findings_prefix, *, show_findings=True,
+               **form_kwargs):
+    findings = [f for f in run_checks(filing) if f.field.startswith(findings_prefix)] if show_findings else []
     form_kwargs["review_comments"] = {
         key.removeprefix(findings_prefix): [c.text for c in comments]
         for key, comments in _review_comments(filing)[1].items() if key.startswith(findings_prefix)
@@ -140,8 +141,10 @@ def statistics(request, pk):
         [filing.institution], Prefetch("cma_certificates", CmaCertificate.objects.select_related("issuer")),
         "sites", "other_qualifications",
     )
+    # No check is shown as an error before the form's first save; last year's approved figures stand beside the inputs.
     return _edit_part(request, filing, filing.statistics, StatisticsForm, "statistics", "filings/statistics.html",
-                      "statistics.", nature=filing.institution.nature)
+                      "statistics.", show_findings=filing.statistics_saved_at is not None,
+                      nature=filing.institution.nature, previous=selectors.previous_approved_statistics(filing))
 
 
 def annual_report(request, pk):
