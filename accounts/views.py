@@ -1,3 +1,6 @@
+from axes.utils import reset as reset_login_failures
+from django.conf import settings
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
 from django.db import connection
@@ -5,6 +8,9 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
+from reports import ratelimit
+
+from .forms import PasswordResetRequestForm
 from .permissions import home_page
 from .selectors import home_context
 
@@ -40,3 +46,25 @@ def healthz(request):
     healthy = all(value == "ok" for value in status.values())
     return JsonResponse(status, status=200 if healthy else 503)
 
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """忘记密码 (public, like all of Django's reset views): Django's view with our form; requests are limited per
+    client address (PASSWORD_RESETS_PER_HOUR, then HTTP 429), whatever address they name."""
+
+    form_class = PasswordResetRequestForm
+
+    def post(self, request, *args, **kwargs):
+        if not ratelimit.hit("password-reset", request, limit=settings.PASSWORD_RESETS_PER_HOUR, window=3600):
+            context = self.get_context_data(form=self.get_form(), rate_limited=True)
+            return self.render_to_response(context, status=429)
+        return super().post(request, *args, **kwargs)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Setting a new password from the e-mailed link also lifts a login lockout of that user name (django-axes)."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        reset_login_failures(username=form.user.get_username())
+        return response

@@ -285,3 +285,25 @@ def seed_registry(rng: random.Random, count: int) -> list[Institution]:
         if partner.pk != centre.lead_institution.pk
     ], ignore_conflicts=True)
     return list(Institution.objects.select_related("city").order_by("pk"))
+
+
+# Telephone area codes of Hunan's cities (长株潭 share 0731), for the demo bureaus' contacts.
+AREA_CODES = {
+    "430100": "0731", "430200": "0731", "430300": "0731", "430400": "0734", "430500": "0739", "430600": "0730",
+    "430700": "0736", "430800": "0744", "430900": "0737", "431000": "0735", "431100": "0746", "431200": "0745",
+    "431300": "0738", "433100": "0743",
+}
+DEMO_CONTACTS = ["王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "胡", "朱"]
+
+
+def seed_bureau_contacts() -> None:
+    """Demo contacts of the Hunan bureaus (系统帮助 → 联系方式); fixed, so the demo's random stream is untouched."""
+    province = Region.objects.get(code="430000")
+    province.contact_name, province.contact_phone = "认可检测处（演示）", "0731-89990000"
+    province.contact_email = "rjc@demo.example.cn"
+    province.save()
+    for (code, area), surname in zip(AREA_CODES.items(), DEMO_CONTACTS, strict=True):
+        Region.objects.filter(code=code).update(
+            contact_name=f"{surname}科长（演示）", contact_phone=f"{area}-8{code[2:4]}00000",
+            contact_email=f"jcc{code}@demo.example.cn",
+        )

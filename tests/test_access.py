@@ -10,10 +10,16 @@ from django.urls.exceptions import NoReverseMatch
 
 # Pages anyone may open without logging in.
 PUBLIC = {"login", "healthz", "reports:verify", "reports:complain"}
+# 忘记密码 (Django's reset views) and 系统帮助: public too.
+PASSWORD_RESET = {"password_reset", "password_reset_done", "password_reset_confirm", "password_reset_complete"}
+HELP = {"help:index", "help:guide", "help:checks", "help:notice", "help:report_numbers", "help:contacts"}
+PUBLIC |= PASSWORD_RESET | HELP
 # Token-authenticated API endpoints (no session): without a token they answer 401 with a JSON message.
 TOKEN_AUTH = {"reports:api_upload", "reports:api_batch"}
 
 CONVERTER_EXAMPLES = {"int": "1", "str": "x", "slug": "x", "path": "x/y", "uuid": str(uuid.uuid4())}
+# URLs whose arguments name no object: an example that exists.
+EXAMPLE_KWARGS = {"help:guide": {"slug": "filer"}}
 
 
 def _walk(resolver, namespace=""):
@@ -26,6 +32,8 @@ def _walk(resolver, namespace=""):
 
 
 def _example_url(name, pattern):
+    if name in EXAMPLE_KWARGS:
+        return reverse(name, kwargs=EXAMPLE_KWARGS[name])
     converters = getattr(pattern.pattern, "converters", {})
     if converters or not pattern.pattern.regex.groupindex:
         kwargs = {key: CONVERTER_EXAMPLES.get(type(conv).__name__.replace("Converter", "").lower(), "1")
@@ -92,6 +100,7 @@ ACCESS = {
     "home": EVERYONE, "logout": "logout", "password_change": EVERYONE, "password_change_done": EVERYONE,
     "login": "public", "healthz": "public", "reports:verify": "public", "reports:complain": "public",
     "reports:api_upload": "token", "reports:api_batch": "token",
+    **dict.fromkeys(PASSWORD_RESET | HELP, "public"),
     # filings
     "filings:home": EVERYONE, "filings:overview": CHANGSHA, "filings:statistics": CHANGSHA,
     "filings:annual_report": CHANGSHA, "filings:sr_report": CHANGSHA, "filings:submit": CHANGSHA,
@@ -216,7 +225,7 @@ PK_OF = {
 
 def _world_url(name, pattern, objects):
     converters = getattr(pattern.pattern, "converters", {})
-    if name.startswith("admin:") or not converters:
+    if name.startswith("admin:") or not converters or name in EXAMPLE_KWARGS:
         return _example_url(name, pattern)
     owner = objects[PK_OF[max((prefix for prefix in PK_OF if name.startswith(prefix)), key=len)]]
     values = {"pk": owner.pk, "centre_id": objects["centre"].pk, "year": objects["year"].year, "section": "sites",

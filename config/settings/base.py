@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "filings",
     "review",
     "summaries",
+    "portalhelp",  # 系统帮助: public help pages
 ]
 
 MIDDLEWARE = [
@@ -145,6 +146,11 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# 忘记密码: a reset link e-mailed by Django's own views stays valid this many seconds (default 2 hours).
+PASSWORD_RESET_TIMEOUT = env.int("QTS_PASSWORD_RESET_TIMEOUT", default=2 * 60 * 60)
+# Reset requests per client address per hour (then HTTP 429); at most one e-mail per account per GAP seconds.
+PASSWORD_RESETS_PER_HOUR = env.int("QTS_PASSWORD_RESETS_PER_HOUR", default=5)
+PASSWORD_RESET_GAP = env.int("QTS_PASSWORD_RESET_GAP", default=5 * 60)
 SESSION_COOKIE_AGE = 8 * 60 * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 

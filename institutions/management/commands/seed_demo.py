@@ -6,7 +6,7 @@ from django.db import transaction
 
 from accounts.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, create_demo_accounts
 from filings.demo import seed_filings
-from institutions.demo import seed_registry
+from institutions.demo import seed_bureau_contacts, seed_registry
 from institutions.models import Institution
 from reports.demo import seed_report_numbers
 from review.demo import seed_review
@@ -35,6 +35,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             created = seed_registry(rng, institutions)
             create_demo_accounts()
+            seed_bureau_contacts()
             # Each app adds its own demo data, in this order, from the same random stream (deterministic per seed).
             summaries = [seed_filings(rng, created), seed_review(rng, created), seed_report_numbers(rng, created)]
         self.stdout.write(self.style.SUCCESS(f"已生成 {institutions} 家机构和 {len(DEMO_ACCOUNTS)} 个演示账号。"))
