@@ -63,7 +63,7 @@ def _context(request, filing, step, **extra):
         "next_url": steps[index + 1][2] if 0 <= index < len(steps) - 1 else None,
         "editable": _editable(request, filing),
         "window_refusal": workflow.filer_window_refusal(filing, timezone.now()),
-        "deadline": workflow.editing_deadline(filing), "days_left": selectors.days_left(filing),
+        "deadline": selectors.filing_deadline(filing), "days_left": selectors.days_left(filing),
         "review_return": review_return, "field_comments": [c for cs in field_comments.values() for c in cs],
         **extra,
     }

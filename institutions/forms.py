@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from config.uploads import visible
+from config.widgets import DateInput, FileInput
 
 from .imports import MAX_UPLOAD_BYTES, FileRefused, sniff
 from .models import CmaCertificate, Institution, OtherQualification, Region, ReviewingAuthority, Site
@@ -15,13 +16,6 @@ from .models import CmaCertificate, Institution, OtherQualification, Region, Rev
 PHONE = re.compile(r"^[0-9+\-() ]{7,30}$")
 CNAS = re.compile(r"^CNAS ?[LIA]\d{3,6}$")
 DIVISION = re.compile(r"^\d{6}$")
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs, format="%Y-%m-%d")
 
 
 def _division_error(value, city):
@@ -176,8 +170,25 @@ class BaseRelatedFormSet(forms.BaseInlineFormSet):
         self.helper.form_tag = False
         self.helper.template = "bootstrap5/table_inline_formset.html"
 
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        row = "新增行" if index is None else f"第{index + 1}行"
+        for field in form.fields.values():  # the table's header is no label: each input names its column and row
+            field.widget.attrs.setdefault("aria-label", f"{field.label}（{row}）")
+
     def get_unique_error_message(self, unique_check):
         return "同一张表中有重复的记录，请删除重复的一行。"
+
+    def changes(self) -> dict:
+        """A valid formset as data for `services.save_related`: the changed and new rows' cleaned values ("id" None for
+        a new row) and the ids of the stored rows marked for deletion; untouched and blank extra rows are left out."""
+        deleted = self.deleted_forms if self.can_delete else []
+        rows = [
+            {**{name: value for name, value in form.cleaned_data.items() if name not in ("id", "DELETE", self.fk.name)},
+             "id": form.instance.pk}
+            for form in self.forms if form.has_changed() and form not in deleted
+        ]
+        return {"rows": rows, "deleted_ids": [form.instance.pk for form in deleted if form.instance.pk]}
 
 
 class BaseSiteFormSet(BaseRelatedFormSet):
@@ -252,6 +263,7 @@ class ImportUploadForm(forms.Form):
         help_text=(
             f"XLSX 或 CSV（UTF-8 或 GBK 编码），不超过 {MAX_UPLOAD_BYTES // (1024 * 1024)} MB；请使用下载的模板。"
         ),
+        widget=FileInput(attrs={"accept": ".xlsx,.csv"}),
     )
 
     def clean_file(self):

@@ -53,10 +53,7 @@ class InstitutionFilter(django_filters.FilterSet):
         self.form.fields["q"].widget.attrs.update({"placeholder": "机构名称或统一社会信用代码", "type": "search"})
 
     def search(self, queryset, name, value):
-        value = value.strip()[:100]
-        if not value:
-            return queryset
-        return queryset.filter(Q(name__icontains=value) | Q(credit_code__iexact=value.upper()))
+        return queryset.filter(name_or_code_q(value))
 
     def by_level(self, queryset, name, value):
         def holds(level):
@@ -73,6 +70,15 @@ def import_region_for(user) -> Region | None:
     if not can_import_register(user):
         return None
     return user.region or Region.objects.get(level=Region.Level.NATION)
+
+
+def name_or_code_q(value, prefix="") -> Q:
+    """Institutions whose name contains `value` or whose credit code is `value` (any case); `prefix` reaches the
+    institution from another model ("institution__"). Blank matches every institution."""
+    value = (value or "").strip()[:100]
+    if not value:
+        return Q()
+    return Q(**{f"{prefix}name__icontains": value}) | Q(**{f"{prefix}credit_code__iexact": value.upper()})
 
 
 def visible_cities(user):

@@ -16,7 +16,7 @@ from config.uploads import visible
 
 from . import selectors
 from .authority import derive_reviewing_authority
-from .models import Institution, ReviewingAuthority, institution_name_key
+from .models import CmaCertificate, Institution, OtherQualification, ReviewingAuthority, Site, institution_name_key
 
 log = logging.getLogger(__name__)
 
@@ -119,29 +119,48 @@ def _lock(institution, version):
 
 
 @transaction.atomic
-def save_profile(form, *, actor, version: str) -> Institution:
-    """Save the profile form (already valid) of an institution the actor may edit."""
-    require_edit(actor, form.instance)
-    _lock(form.instance, version)
-    institution = form.save(commit=False)
-    institution._history_user = actor
-    institution.save()
-    form.save_m2m()
-    return institution
+def save_profile(institution, *, actor, version: str, data: dict) -> Institution:
+    """Save checked profile values (a valid ProfileForm's cleaned_data: field name → value, a many-to-many field's
+    value being its objects) of an institution the actor may edit."""
+    require_edit(actor, institution)
+    current = _lock(institution, version)
+    many = {}
+    for name, value in data.items():
+        if Institution._meta.get_field(name).many_to_many:
+            many[name] = value
+        else:
+            setattr(current, name, value)
+    current._history_user = actor
+    current.save()
+    for name, value in many.items():
+        getattr(current, name).set(value)
+    return current
+
+
+RELATED_MODELS = {"sites": Site, "certificates": CmaCertificate, "qualifications": OtherQualification}
 
 
 @transaction.atomic
-def save_related(formset, *, actor, version: str) -> None:
-    """Save a valid inline formset (sites, certificates, other qualifications), then re-derive the authority."""
-    institution = formset.instance
+def save_related(institution, *, actor, version: str, section: str, rows: list[dict], deleted_ids: list[int]) -> None:
+    """Save one section of the entity (sites, certificates or other qualifications), already checked: `rows` are
+    the changed and new rows' values ("id" None for a new row), `deleted_ids` the rows to delete; then re-derive
+    the authority. The model's own derivation runs again on each row (a certificate's number decodes its issuer)."""
+    model = RELATED_MODELS[section]
     require_edit(actor, institution)
     _lock(institution, version)
     # A new version for every change to the entity, without a history row of its own.
     Institution.objects.filter(pk=institution.pk).update(updated_at=timezone.now())
-    for obj in formset.save(commit=False):
+    own = model.objects.filter(institution_id=institution.pk)
+    for values in rows:
+        values = dict(values)
+        pk = values.pop("id", None)
+        obj = own.get(pk=pk) if pk else model(institution_id=institution.pk)
+        for name, value in values.items():
+            setattr(obj, name, value)
+        obj.clean()
         obj._history_user = actor
         obj.save()
-    for obj in formset.deleted_objects:
+    for obj in own.filter(pk__in=deleted_ids):
         obj._history_user = actor
         obj.delete()
     refresh_reviewing_authority(Institution.objects.get(pk=institution.pk), actor=actor)

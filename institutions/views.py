@@ -81,7 +81,7 @@ def edit_profile(request, pk):
     if request.method == "POST":
         if form.is_valid():
             with refusal_as_message(request):
-                services.save_profile(form, actor=request.user, version=version)
+                services.save_profile(institution, actor=request.user, version=version, data=form.cleaned_data)
                 messages.success(request, "机构基本信息已保存。")
                 return redirect("institutions:detail", pk)
         else:
@@ -101,7 +101,8 @@ def edit_section(request, pk, section):
     if request.method == "POST":
         if formset.is_valid():
             with refusal_as_message(request):
-                services.save_related(formset, actor=request.user, version=version)
+                services.save_related(institution, actor=request.user, version=version, section=section,
+                                      **formset.changes())
                 messages.success(request, f"{title}已保存。")
                 return redirect("institutions:detail", pk)
         else:

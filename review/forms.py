@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from filings.models import Filing
 from institutions.models import ProfessionalField
+from institutions.selectors import name_or_code_q
 
 from .models import ChasingRecord
 from .selectors import QUEUE_STATES
@@ -20,6 +21,7 @@ DATE_WIDGET = forms.DateInput(attrs={"type": "date", "class": "form-control form
 class QueueFilter(django_filters.FilterSet):
     """Filters of the review queue; the base queryset is already scoped by review.selectors.review_queue."""
 
+    q = django_filters.CharFilter(label="机构名称或信用代码", method="filter_search")
     city = django_filters.ModelChoiceFilter(
         field_name="institution__city", label="市州", queryset=None, empty_label="全部市州"
     )
@@ -54,6 +56,10 @@ class QueueFilter(django_filters.FilterSet):
             else:
                 css = "form-control form-control-sm"
             field.widget.attrs.setdefault("class", css)
+        self.form.fields["q"].widget.attrs.update({"placeholder": "名称关键字或统一社会信用代码", "type": "search"})
+
+    def filter_search(self, queryset, name, value):
+        return queryset.filter(name_or_code_q(value, "institution__"))
 
     def filter_warnings(self, queryset, name, value):
         return queryset.filter(has_warnings=(value == "yes"))

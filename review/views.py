@@ -1,9 +1,10 @@
 from io import BytesIO
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -39,28 +40,72 @@ def _require_progress_viewer(user):
     _require(permissions.can_view_progress(user), "只有监管人员可以查看填报进度。")
 
 
-def _year(request):
+def _year(request, params=None):
+    params = request.GET if params is None else params
     year = None
-    if request.GET.get("year", "").isdigit():
-        year = ReportingYear.objects.filter(year=int(request.GET["year"])).first()
+    if params.get("year", "").isdigit():
+        year = ReportingYear.objects.filter(year=int(params["year"])).first()
     return year or current_year()
+
+
+def _local_url(value, fallback):
+    """`value` if it is a path on this site (no scheme, no host: a redirect never leaves the portal), else fallback."""
+    if value and value.startswith("/") and url_has_allowed_host_and_scheme(value, allowed_hosts=None):
+        return value
+    return fallback
 
 
 # --- review queue and screen -------------------------------------------------------------------------------------
 
+def _queue(request, params):
+    """The reviewer's queue for the year and filters in `params`: (year, filter, rows, whether the filters were
+    valid). Rows come from selectors.review_queue, scoped by visible_to."""
+    year = _year(request, params)
+    filings = selectors.review_queue(request.user, year)
+    filterset = QueueFilter(params or None, queryset=filings, cities=selectors.queue_cities(request.user))
+    if filterset.is_bound and not filterset.is_valid():
+        return year, filterset, filings, False
+    return year, filterset, filterset.qs, True
+
+
+def _queue_url(params) -> str:
+    """The queue's address with these filters (without the marker of a decision just taken)."""
+    query = params.copy()
+    query.pop("after", None)
+    return reverse("review:queue") + (f"?{query.urlencode()}" if query else "")
+
+
+def _back(request) -> str:
+    """Where 返回审核队列 leads: the filtered queue the reviewer came from (`next`, only a path on this site)."""
+    return _local_url(request.POST.get("next") or request.GET.get("next"), reverse("review:queue"))
+
+
+def _queue_params(back) -> QueryDict:
+    """The filters of the queue address `back` (none for any other address)."""
+    parts = urlsplit(back)
+    return QueryDict(parts.query) if parts.path == reverse("review:queue") else QueryDict()
+
+
+def _after_decision(back, pk) -> str:
+    """Back to the same filtered queue, told which filing was just decided (its 下一份 is the one after it)."""
+    parts = urlsplit(back)
+    query = QueryDict(parts.query, mutable=True)
+    query["after"] = str(pk)
+    return urlunsplit(("", "", parts.path, query.urlencode(), ""))
+
+
 def queue(request):
     _require_reviewer(request.user)
-    year = _year(request)
-    filings = selectors.review_queue(request.user, year)
-    filterset = QueueFilter(request.GET or None, queryset=filings, cities=selectors.queue_cities(request.user))
-    if filterset.is_bound and not filterset.is_valid():
+    year, filterset, rows, valid = _queue(request, request.GET)
+    if not valid:
         messages.error(request, "筛选条件有误，已显示全部待审核填报。")
-        rows = filings
-    else:
-        rows = filterset.qs
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    after = request.GET.get("after", "")
+    decided = selectors.reviewable_filings(request.user).filter(pk=int(after)).first() if after.isdigit() else None
     return render(request, "review/queue.html", {
         "page": page, "filter": filterset, "year": year, "years": selectors.progress_years(),
+        "back": _queue_url(request.GET),
+        "next_filing": selectors.next_in_queue(rows, decided) if decided else None,
     })
 
 
@@ -80,6 +125,8 @@ def _field_choices(context):
 
 def _render_detail(request, filing, *, decision_form=None, return_form=None, extension_form=None, status=200):
     context = selectors.review_screen(filing)
+    back = _back(request)
+    queue_rows = _queue(request, _queue_params(back))[2]
     actions = {t.name for t in workflow.allowed_transitions(filing, request.user)}
     initial = {"version": filing.version}
     choices = _field_choices(context)
@@ -95,6 +142,8 @@ def _render_detail(request, filing, *, decision_form=None, return_form=None, ext
         "extension_form": extension_form or ExtensionForm(),
         "may_extend": permissions.can_grant_extensions(request.user),
         "extension": extension,
+        "back": back,
+        "next_filing": selectors.next_in_queue(queue_rows, filing),
         "deadline": workflow.editing_deadline(filing),
     })
     return render(request, "review/detail.html", context, status=status)
@@ -113,7 +162,8 @@ def start_review(request, pk):
     with refusal_as_message(request):
         services.start_review(filing, actor=request.user)
         messages.success(request, "已开始审核，填报单位不能再撤回本次提交。")
-    return redirect("review:detail", pk)
+    detail, back = reverse("review:detail", args=[pk]), _back(request)
+    return redirect(detail if back == reverse("review:queue") else f"{detail}?{urlencode({'next': back})}")
 
 
 @require_POST
@@ -129,7 +179,7 @@ def approve(request, pk):
     if outcome.refusal:
         return _render_detail(request, _filing_or_403(request, pk), decision_form=form, status=409)
     messages.success(request, f"已审核通过“{filing.institution.name}”的填报，并已通知填报单位。")
-    return redirect("review:queue")
+    return redirect(_after_decision(_back(request), pk))
 
 
 def _return(request, pk, service, done):
@@ -148,7 +198,7 @@ def _return(request, pk, service, done):
     if outcome.refusal:
         return _render_detail(request, _filing_or_403(request, pk), return_form=form, status=409)
     messages.success(request, f"已{done}“{filing.institution.name}”的填报，并已通知填报单位。")
-    return redirect("review:detail", pk)
+    return redirect(_after_decision(_back(request), pk))
 
 
 @require_POST
@@ -162,10 +212,7 @@ def quality_return(request, pk):
 
 
 def _safe_next(request, fallback):
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return target
-    return fallback
+    return _local_url(request.POST.get("next", ""), fallback)
 
 
 @require_POST

@@ -5,8 +5,9 @@ from review.diff import Change, diff_snapshots, group_by_section
 
 def stats(**values):
     labels = {"staff_total": "从业人员（人）", "staff_master": "硕士", "instruments_total": "仪器设备（台套）",
-              "lab_area": "实验室面积（平方米）", "revenue": "营业收入（万元）", "reports_total": "出具检验检测报告（份）",
-              "patents_valid": "有效专利（项）", "enterprise_costs": "营业成本（万元）"}
+              "lab_area": "实验室面积（平方米）", "revenue": "营业收入（万元）",
+              "reports_total": "出具检验检测报告（份）", "patents_valid": "有效专利（项）",
+              "enterprise_costs": "营业成本（万元）"}
     return [{"name": name, "label": labels[name], "value": value} for name, value in values.items()]
 
 
@@ -71,7 +72,8 @@ def test_changed_new_and_withdrawn_warning_explanations_are_listed_under_their_o
         {"code": "W201", "message": "从业人员变化超过50%", "explanation": "同上。"},
     ])
     new = snapshot(stats(revenue=0), warnings=[
-        {"code": "W211", "message": "出具了检验检测报告但“营业收入”为零，请说明原因。", "explanation": "政府委托免费检测。"},
+        {"code": "W211", "message": "出具了检验检测报告但“营业收入”为零，请说明原因。",
+         "explanation": "政府委托免费检测。"},
         {"code": "W201", "message": "从业人员变化超过50%", "explanation": "同上。"},
         {"code": "W202", "message": "营业收入变化超过50%", "explanation": ""},
     ])
