@@ -4,7 +4,7 @@ Each function takes an already-scoped queryset and runs one grouped query in the
 """
 from dataclasses import dataclass
 
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 
 from filings.progress import (  # noqa: F401 (PROGRESS_LABELS, PROGRESS_STATES re-exported for the sheets)
     HANDED_IN,
@@ -144,19 +144,6 @@ def _clean(row, keys):
     return {key: row.get(key) or 0 for key in keys}
 
 
-def totals_by_year(institutions, years: list[int], *, include_submitted: bool) -> dict[int, dict]:
-    """{year: {indicator key: total}} for every indicator, one grouped query; a year without data has zeros."""
-    keys = [indicator.key for indicator in INDICATORS]
-    rows = (
-        counted_filings(institutions, years, include_submitted=include_submitted)
-        .values("year__year")
-        .annotate(**{indicator.key: indicator.aggregate() for indicator in INDICATORS})
-        .order_by()
-    )
-    found = {row["year__year"]: _clean(row, keys) for row in rows}
-    return {year: found.get(year, _empty(keys)) for year in years}
-
-
 def change_ratio(current, previous):
     """The year-on-year change as a fraction (0.125 = +12.5%), or None when there is nothing to compare with."""
     if not previous:
@@ -164,14 +151,55 @@ def change_ratio(current, previous):
     return float((current - previous) / previous)
 
 
+SAME_INSTITUTIONS_LABEL = "同口径"
+ALL_INSTITUTIONS_LABEL = "全部机构"
+
+
+def same_institutions_note(year: int, count: int) -> str:
+    """The sentence the 总体情况 sheet and the dashboard show to say what the two comparisons compare."""
+    return (
+        f"{SAME_INSTITUTIONS_LABEL}：只比较{year}年度和{year - 1}年度都计入汇总的 {count} 家机构，"
+        f"两年的数字可以直接比较；{ALL_INSTITUTIONS_LABEL}：各年度计入汇总的全部机构，本年度填报或审核尚未结束时，其增减主要反映尚未计入的机构。"
+    )
+
+
 def year_on_year(institutions, year: int, *, include_submitted: bool) -> list[dict]:
-    """[{key, label, unit, decimal, current, previous, change}] for every indicator: this year against the last."""
-    totals = totals_by_year(institutions, [year, year - 1], include_submitted=include_submitted)
+    """This year against the last for every indicator, the one comparison behind the dashboard and the workbook's
+    总体情况: [{key, label, unit, decimal, same_current, same_previous, same_change, current, previous, change}].
+
+    same_* (同口径, shown first) count only the institutions counted in both years, so that an unfinished year is
+    compared with the same institutions' last year; current, previous and change count every institution counted in
+    each year (全部机构). One grouped query: filings of both years, grouped by year and whether the institution has
+    a counted filing in the other year too."""
+    from filings.models import Filing
+
+    years = [year, year - 1]
+    statuses = counted_statuses(include_submitted)
+    in_other_year = Filing.objects.filter(
+        institution_id=OuterRef("institution_id"), year__year__in=years, status__in=statuses,
+    ).exclude(year_id=OuterRef("year_id"))
+    keys = [indicator.key for indicator in INDICATORS]
+    rows = (
+        counted_filings(institutions, years, include_submitted=include_submitted)
+        .annotate(in_both=Exists(in_other_year))
+        .values("year__year", "in_both")
+        .annotate(**{indicator.key: indicator.aggregate() for indicator in INDICATORS})
+        .order_by()
+    )
+    same = {y: _empty(keys) for y in years}
+    every = {y: _empty(keys) for y in years}
+    for row in rows:
+        for key, value in _clean(row, keys).items():
+            every[row["year__year"]][key] += value
+            if row["in_both"]:
+                same[row["year__year"]][key] += value
     return [
         {
             "key": indicator.key, "label": indicator.label, "unit": indicator.unit, "decimal": indicator.decimal,
-            "current": totals[year][indicator.key], "previous": totals[year - 1][indicator.key],
-            "change": change_ratio(totals[year][indicator.key], totals[year - 1][indicator.key]),
+            "same_current": same[year][indicator.key], "same_previous": same[year - 1][indicator.key],
+            "same_change": change_ratio(same[year][indicator.key], same[year - 1][indicator.key]),
+            "current": every[year][indicator.key], "previous": every[year - 1][indicator.key],
+            "change": change_ratio(every[year][indicator.key], every[year - 1][indicator.key]),
         }
         for indicator in INDICATORS
     ]

@@ -19,7 +19,7 @@ CHUNK = 2000
 def build_register(job, workbook, progress):
     institutions = (
         institutions_in(job.created_by, job.region)
-        .select_related("city", "supervising_department", "parent")
+        .select_related("city__parent", "supervising_department", "parent")
         .annotate(
             national_certs=Count(
                 "cma_certificates", filter=Q(cma_certificates__level=CertificateLevel.NATIONAL), distinct=True
@@ -52,7 +52,7 @@ def build_register(job, workbook, progress):
             inst.established_year, inst.get_nature_display(), inst.get_legal_status_display(),
             inst.get_ownership_display(), str(inst.supervising_department or ""),
             "、".join(field.name for field in inst.professional_fields.all()), inst.national_certs,
-            inst.provincial_certs, inst.site_count, inst.get_reviewing_authority_display(), inst.contact_person,
+            inst.provincial_certs, inst.site_count, inst.reviewing_authority_name, inst.contact_person,
             inst.contact_phone, inst.contact_email,
         ])
         if done % CHUNK == 0:
@@ -200,22 +200,31 @@ def build_summary(job, workbook, progress):
         raise ValueError(f"{year}年度不存在")
     steps = 9
 
-    # 总体情况
+    # 总体情况: the same comparison as the dashboard (aggregates.year_on_year), 同口径 first, 全部机构 beside it
     progress(0.02, "正在汇总：总体情况")
     rows = aggregates.year_on_year(institutions, year, include_submitted=include_submitted)
+    same, every = aggregates.SAME_INSTITUTIONS_LABEL, aggregates.ALL_INSTITUTIONS_LABEL
     sheet = SheetWriter(
         workbook, "总体情况",
-        [Column("指标", 26), Column("单位", 8), Column(f"{year}年", 18, DECIMAL), Column(f"{year - 1}年", 18, DECIMAL),
-         Column("增减", 16, DECIMAL), Column("增减（%）", 12, PERCENT)],
+        [Column("指标", 26), Column("单位", 8),
+         Column(f"{year}年（{same}）", 16, DECIMAL), Column(f"{year - 1}年（{same}）", 16, DECIMAL),
+         Column(f"增减（{same}）", 14, DECIMAL), Column(f"增减%（{same}）", 12, PERCENT),
+         Column(f"{year}年（{every}）", 16, DECIMAL), Column(f"{year - 1}年（{every}）", 16, DECIMAL),
+         Column(f"增减%（{every}）", 12, PERCENT)],
         notes=[f"{scope} 检验检测统计汇总", basis,
+               aggregates.same_institutions_note(year, rows[0]["same_current"]),
                f"上年数为同一范围内机构的{year - 1}年度填报，按同一口径计入；生成时间：{generated}。"],
     )
-    has_previous = bool(rows[0]["previous"])  # the first row is the number of institutions
+    # The first row is the number of institutions: without any, a comparison is left blank.
+    has_same, has_previous = bool(rows[0]["same_previous"]), bool(rows[0]["previous"])
     for row in rows:
-        previous = row["previous"] if has_previous else None
-        change = row["current"] - row["previous"] if has_previous else None
         sheet.append(
-            [row["label"], row["unit"], row["current"], previous, change, row["change"] if has_previous else None],
+            [row["label"], row["unit"],
+             row["same_current"] if has_same else None, row["same_previous"] if has_same else None,
+             row["same_current"] - row["same_previous"] if has_same else None,
+             row["same_change"] if has_same else None,
+             row["current"], row["previous"] if has_previous else None,
+             row["change"] if has_previous else None],
             number_format=DECIMAL if row["decimal"] else INTEGER,
         )
 

@@ -47,7 +47,7 @@ def dashboard_figures(user, region, year: int | None, *, include_submitted: bool
         "include_submitted": include_submitted,
         "basis": aggregates.basis_text(include_submitted),
         "filing_states": [], "handed_in": None, "by_city": [], "by_nature": [], "by_ownership": [], "top_fields": [],
-        "year_on_year": [],
+        "year_on_year": [], "same_institutions_note": "",
     }
     reporting_year = ReportingYear.objects.filter(year=year).first() if year else None
     if reporting_year is None:
@@ -72,13 +72,15 @@ def dashboard_figures(user, region, year: int | None, *, include_submitted: bool
         ]
     fields = aggregates.breakdown_by_professional_field(institutions, year, **counting)
     figures["top_fields"] = [(row["label"], row["institutions"]) for row in aggregates.top_professional_fields(fields)]
+    comparison = aggregates.year_on_year(institutions, year, **counting)
+    figures["same_institutions_note"] = aggregates.same_institutions_note(year, comparison[0]["same_current"])
     figures["year_on_year"] = [
         {
             "key": row["key"], "label": row["label"].removeprefix("其中："), "unit": row["unit"],
-            "current": _number(row["current"]), "previous": _number(row["previous"]), "change": row["change"],
-            "change_pct": None if row["change"] is None else round(row["change"] * 100, 1),
+            **{name: _number(row[name]) for name in ("same_current", "same_previous", "current", "previous")},
+            "same_change": row["same_change"], "change": row["change"],
         }
-        for row in aggregates.year_on_year(institutions, year, **counting)
+        for row in comparison
         if row["key"] in HEADLINE_KEYS
     ]
     return figures

@@ -15,10 +15,12 @@ from decimal import Decimal
 
 import xlsxwriter
 
+from .figures import is_whole
+
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 INTEGER = "#,##0"
-DECIMAL = "#,##0.00"
+DECIMAL = "#,##0.00"  # a whole number in such a column is shown as INTEGER (summaries.figures' rule)
 PERCENT = "0.0%"
 TEXT = None
 
@@ -104,6 +106,8 @@ class SheetWriter:
             number_format = workbook.format(number_format=column.number_format) if column.number_format else None
             self.sheet.set_column(index, index, column.width, number_format)
         self._text = workbook.format(text=True)
+        self._whole = workbook.format(number_format=INTEGER)
+        self._decimal_columns = {index for index, column in enumerate(columns) if column.number_format == DECIMAL}
         for row, note in enumerate(notes):
             self._write_value(row, 0, note, italic=True)
         header_row = len(notes)
@@ -134,7 +138,10 @@ class SheetWriter:
                 else:
                     sheet.write_string(row, col, value)
             elif kind in _NUMBERS:
-                sheet.write_number(row, col, value)  # in the column's format
+                if col in self._decimal_columns and is_whole(value):
+                    sheet.write_number(row, col, value, self._whole)
+                else:
+                    sheet.write_number(row, col, value)  # in the column's format
             else:
                 self._write_value(row, col, value)
 
@@ -152,6 +159,8 @@ class SheetWriter:
     def _write_value(self, row, col, value, *, bold=False, italic=False, header=False, number_format=None):
         """Any value, in the given style; text (of any kind) that looks like a formula is quote-prefixed text."""
         sheet, style = self.sheet, {"bold": bold, "italic": italic, "header": header}
+        if number_format == DECIMAL and isinstance(value, _NUMBERS) and is_whole(value):
+            number_format = INTEGER
         if isinstance(value, bool):
             sheet.write_boolean(row, col, value, self.workbook.format(**style, number_format=number_format))
         elif isinstance(value, _NUMBERS):

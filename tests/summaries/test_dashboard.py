@@ -80,9 +80,11 @@ def test_every_dashboard_figure_equals_the_workbooks(client, population, include
     overview = list(table(workbook, "总体情况")[2].values())
     for row in figures["year_on_year"]:
         sheet_row = next(r for r in overview if r[0].removeprefix("其中：") == row["label"] and r[1] == row["unit"])
-        assert Decimal(str(row["current"])) == Decimal(str(sheet_row[2]))
-        assert Decimal(str(row["previous"])) == Decimal(str(sheet_row[3]))
-        assert row["change"] == pytest.approx(sheet_row[5])
+        # 同口径 in columns 3–6, 全部机构 in 7–9 (tests/summaries/test_year_on_year.py checks the numbers themselves)
+        for name, column in (("same_current", 2), ("same_previous", 3), ("current", 6), ("previous", 7)):
+            assert Decimal(str(row[name])) == Decimal(str(sheet_row[column])), (row["key"], name)
+        assert row["same_change"] == pytest.approx(sheet_row[5])
+        assert row["change"] == pytest.approx(sheet_row[8])
 
 
 @pytest.mark.django_db

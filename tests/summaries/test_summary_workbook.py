@@ -35,7 +35,8 @@ def test_overview_totals_equal_the_approved_filings_of_the_scope(population):
     counted = ["a", "d"]  # approved, in Hunan
     workbook = build(reviewer())
     notes, header, rows = table(workbook, "总体情况")
-    assert header[:4] == ("指标", "单位", "2025年", "2024年")
+    assert header == ("指标", "单位", "2025年（同口径）", "2024年（同口径）", "增减（同口径）", "增减%（同口径）",
+                      "2025年（全部机构）", "2024年（全部机构）", "增减%（全部机构）")
     assert any("仅计入审核通过的填报" in note for note in notes)
     expected = {
         "机构数": len(counted),
@@ -48,12 +49,15 @@ def test_overview_totals_equal_the_approved_filings_of_the_scope(population):
         "资产总额": sum(_statistics(k)["total_assets"] for k in counted),
     }
     for label, value in expected.items():
-        assert Decimal(str(rows[label][2])) == value, label
-    # Last year: a and d approved (f too, but f is returned this year: last year it counts).
-    assert rows["机构数"][3] == 3
-    assert Decimal(str(rows["营业收入"][3])) == 3 * LAST_YEAR_STATS["revenue"]
-    assert rows["机构数"][5] == pytest.approx((2 - 3) / 3)
-    assert rows["营业收入"][5] == pytest.approx(float((Decimal("2200") - Decimal("2400")) / Decimal("2400")))
+        assert Decimal(str(rows[label][6])) == value, label
+    # Last year: a and d approved (f too, but f is returned this year: last year it counts among 全部机构).
+    assert rows["机构数"][7] == 3
+    assert Decimal(str(rows["营业收入"][7])) == 3 * LAST_YEAR_STATS["revenue"]
+    assert rows["机构数"][8] == pytest.approx((2 - 3) / 3)
+    assert rows["营业收入"][8] == pytest.approx(float((Decimal("2200") - Decimal("2400")) / Decimal("2400")))
+    # 同口径: a and d, counted in both years.
+    assert rows["机构数"][2:6] == (2, 2, 0, 0)
+    assert Decimal(str(rows["营业收入"][3])) == 2 * LAST_YEAR_STATS["revenue"]
     # The four kinds of report are there, one row each.
     reports = [row for label, row in rows.items() if label and label.startswith("其中：") and row[1] == "份"]
     assert len(reports) == 4 and sum(row[2] for row in reports) == expected["出具检验检测报告"]
@@ -65,8 +69,8 @@ def test_include_submitted_adds_submitted_and_in_review_never_drafts_or_returned
     notes, _header, rows = table(workbook, "总体情况")
     assert any("审核通过、审核中和已提交" in note and "草稿和已退回" in note for note in notes)
     counted = ["a", "b", "c", "d"]
-    assert rows["机构数"][2] == 4
-    assert Decimal(str(rows["营业收入"][2])) == sum(_statistics(k)["revenue"] for k in counted)
+    assert rows["机构数"][6] == 4
+    assert Decimal(str(rows["营业收入"][6])) == sum(_statistics(k)["revenue"] for k in counted)
     detail = table(workbook, "机构明细")[2]
     assert {name: row[8] for name, row in detail.items()} == {
         "4301机构a": "是", "4301机构b": "是", "4301机构c": "是", "4301机构h": "否",
@@ -160,13 +164,17 @@ def test_numbers_are_numbers_with_formats_and_header_rows_are_frozen(population)
     headers = [cell.value for cell in sheet[header_row]]
     revenue = sheet.cell(header_row + 1, headers.index("营业收入（万元）") + 1)
     staff = sheet.cell(header_row + 1, headers.index("从业人员（人）") + 1)
-    assert revenue.data_type == "n" and revenue.number_format == "#,##0.00"
+    # A whole amount is written without decimals; another keeps two (the first rows are a's 1200.00 and b's 99.50).
+    assert revenue.data_type == "n" and revenue.value == 1200 and revenue.number_format == "#,##0"
+    part = sheet.cell(header_row + 2, headers.index("营业收入（万元）") + 1)
+    assert part.value == pytest.approx(99.5) and part.number_format == "#,##0.00"
     assert staff.data_type == "n" and staff.number_format == "#,##0"
     overview = workbook["总体情况"]
     institutions = next(row for row in overview.iter_rows() if row[0].value == "机构数")
     revenue = next(row for row in overview.iter_rows() if row[0].value == "营业收入")
     assert institutions[5].data_type == "n" and institutions[5].number_format == "0.0%"
-    assert institutions[2].number_format == "#,##0" and revenue[2].number_format == "#,##0.00"
+    assert institutions[2].number_format == "#,##0" and revenue[2].number_format == "#,##0"  # 2,200 万元
+    assert revenue[4].value == 600 and revenue[4].number_format == "#,##0"
 
 
 @pytest.mark.django_db
@@ -193,7 +201,7 @@ def test_a_city_officer_cannot_summarise_another_city_by_url(client, population)
 @pytest.mark.django_db
 def test_samr_reviewer_summarises_the_nation(population):
     workbook = build(factories.SamrReviewerFactory(), "000000")
-    assert table(workbook, "总体情况")[2]["机构数"][2] == 3  # a, d and the other province's g
+    assert table(workbook, "总体情况")[2]["机构数"][6] == 3  # a, d and the other province's g
     assert set(table(workbook, "按市州")[2]) == {"长沙市", "株洲市", "武汉市", "合计"}
 
 
@@ -351,7 +359,7 @@ def test_summary_is_built_by_a_real_celery_worker(transactional_db, celery_worke
     assert [p for _s, p in seen] == sorted(p for _s, p in seen)  # progress never goes back
     workbook = load_workbook(job.file.path)
     assert workbook.sheetnames == SHEETS
-    assert table(workbook, "总体情况")[2]["机构数"][2] == 4
+    assert table(workbook, "总体情况")[2]["机构数"][6] == 4
 
 
 @pytest.mark.django_db
@@ -360,7 +368,7 @@ def test_overview_leaves_last_year_blank_when_there_was_nothing_to_compare(popul
 
     Filing.objects.filter(year__year=2024).delete()
     rows = table(build(reviewer()), "总体情况")[2]
-    assert rows["机构数"][2:] == (2, None, None, None)
+    assert rows["机构数"][2:] == (None, None, None, None, 2, None, None)
 
 
 @pytest.mark.django_db
