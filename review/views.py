@@ -17,7 +17,7 @@ from config.refusals import refusal_as_message
 from filings import services as filing_services, workflow
 from filings.models import Extension, Filing, ReportingYear
 from filings.progress import PROGRESS_LABELS, PROGRESS_STATES, RULE_TEXT
-from filings.selectors import current_year, days_left, latest_extension
+from filings.selectors import current_year, days_left, deadline_of, filing_deadline, latest_extension
 from institutions.models import Institution, Region
 
 from . import exports, selectors, services
@@ -144,7 +144,7 @@ def _render_detail(request, filing, *, decision_form=None, return_form=None, ext
         "extension": extension,
         "back": back,
         "next_filing": selectors.next_in_queue(queue_rows, filing),
-        "deadline": workflow.editing_deadline(filing),
+        "deadline": filing_deadline(filing),
     })
     return render(request, "review/detail.html", context, status=status)
 
@@ -287,6 +287,8 @@ def late_filers(request):
     city = _late_city(request)
     rows = selectors.late_filers(request.user, year, city)
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    for row in page:
+        row.deadline = selectors.late_filer_deadline(row, year)
     return render(request, "review/late_filers.html", {
         "year": year, "years": selectors.progress_years(), "page": page, "city": city,
         "cities": selectors.queue_cities(request.user), "days_left": days_left(year),
@@ -325,11 +327,17 @@ def remind(request):
     if year is None or not ids:
         messages.error(request, "请先勾选要催报的机构。")
         return redirect(back)
-    institutions = list(visible_to(request.user, Institution).filter(pk__in=ids).select_related("city"))
+    institutions = list(selectors.with_year_filing(
+        visible_to(request.user, Institution).filter(pk__in=ids), year).select_related("city"))
     if len(institutions) != len(set(ids)):
         raise PermissionDenied("所选机构中有不在您管辖范围内的机构。")
-    deadline = timezone.localtime(year.closes_at).date()
-    result = services.request_reminders(institutions, actor=request.user, year=year.year, deadline=deadline)
+    deadlines = {
+        i.pk: timezone.localtime(selectors.late_filer_deadline(i, year).at).date() for i in institutions
+    }
+    result = services.request_reminders(
+        institutions, actor=request.user, year=year.year, deadline=timezone.localtime(year.closes_at).date(),
+        deadlines=deadlines,
+    )
     if result["queued"]:
         messages.success(
             request, f"已安排向 {len(result['queued'])} 家机构发送催报邮件；发送成功后自动记入催报记录。"
@@ -345,6 +353,17 @@ def remind(request):
 def _names(institutions, shown=10) -> str:
     more = f"等 {len(institutions)} 家" if len(institutions) > shown else ""
     return "、".join(institution.name for institution in institutions[:shown]) + more
+
+
+def _institution_deadline(institution, year, filing):
+    """The deadline stated for an institution's year: its filing's (none once approved), else the window's or its
+    extension's."""
+    if year is None:
+        return None
+    if filing is not None:
+        return filing_deadline(filing)
+    extension = latest_extension(institution.pk, year.pk)
+    return deadline_of(year, extension_until=extension and extension.until)
 
 
 def chasing(request, pk):
@@ -374,5 +393,5 @@ def chasing(request, pk):
         "extension_form": ExtensionForm(),
         "extensions": visible_to(request.user, Extension).filter(institution=institution, year=year).select_related(
             "granted_by") if year else [],
-        "deadline": workflow.editing_deadline(filing) if filing else (year.closes_at if year else None),
+        "deadline": _institution_deadline(institution, year, filing),
     })
