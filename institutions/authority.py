@@ -23,10 +23,6 @@ class Derivation:
     def holds_both_levels(self) -> bool:
         return bool(self.provincial_count and self.national_count)
 
-    @property
-    def authority_label(self) -> str:
-        return ReviewingAuthority(self.authority).label
-
 
 def derive_reviewing_authority(institution, certificates=None, *, today=None) -> Derivation:
     """The proposed authority with a Chinese reason; `certificates` may be given to avoid a query (bulk use)."""

@@ -212,6 +212,13 @@ OtherQualificationFormSet = inlineformset_factory(
 class AuthorityChoiceForm(forms.Form):
     authority = forms.ChoiceField(label="审核单位", choices=ReviewingAuthority.choices, widget=forms.RadioSelect)
 
+    def __init__(self, *args, institution=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if institution is not None:  # each choice by its name for this institution: 湖南省市场监督管理局
+            self.fields["authority"].choices = [
+                (value, institution.authority_name(value)) for value in ReviewingAuthority.values
+            ]
+
 
 class IdentityChangeForm(forms.Form):
     """信息变更申请: the new identity values (prefilled with the registered ones) and the reason."""

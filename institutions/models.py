@@ -150,6 +150,14 @@ class ReviewingAuthority(models.TextChoices):
     SAMR = "samr", "国家市场监督管理总局"
 
 
+def reviewing_authority_name(authority: str, province: str) -> str:
+    """The reviewing authority as every page, PDF and workbook names it: SAMR, or the bureau of the institution's
+    province by name (湖南省市场监督管理局); the generic label only when the province is unknown."""
+    if authority == ReviewingAuthority.SAMR:
+        return ReviewingAuthority.SAMR.label
+    return f"{province}市场监督管理局" if province else ReviewingAuthority.PROVINCE.label
+
+
 class Institution(models.Model):
     """A legal entity (法人单位) that files once per reporting year, whatever its certificates or names."""
 
@@ -240,6 +248,18 @@ class Institution(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def province_name(self) -> str:
+        return self.city.parent.name if self.city_id and self.city.parent_id else ""
+
+    def authority_name(self, authority: str) -> str:
+        """What `authority` is called for this institution (its province's bureau, or SAMR)."""
+        return reviewing_authority_name(authority, self.province_name)
+
+    @property
+    def reviewing_authority_name(self) -> str:
+        return self.authority_name(self.reviewing_authority)
 
     def validate_unique(self, exclude=None):
         exclude = set(exclude or ())

@@ -101,7 +101,7 @@ def with_certificate_counts(page_queryset) -> list:
     valid = CmaCertificate.objects.filter(institution=OuterRef("pk"), issue_date__lte=today, expiry_date__gte=today)
     ordering = page_queryset.query.order_by
     return list(
-        Institution.objects.filter(pk__in=page_queryset.values("pk")).select_related("city").annotate(
+        Institution.objects.filter(pk__in=page_queryset.values("pk")).select_related("city__parent").annotate(
             national_count=_count(valid.filter(level=CertificateLevel.NATIONAL)),
             provincial_count=_count(valid.filter(level=CertificateLevel.PROVINCIAL)),
             site_count=_count(Site.objects.filter(institution=OuterRef("pk"))),
@@ -286,7 +286,7 @@ def identity_changes_to_decide(user):
         return requests.none()
     requests = requests.filter(authority_q(user))
     pending_first = Case(When(status=IdentityChangeRequest.Status.PENDING, then=0), default=1)
-    return requests.select_related("institution__city", "city", "requested_by", "decided_by").order_by(
+    return requests.select_related("institution__city__parent", "city", "requested_by", "decided_by").order_by(
         pending_first, "-requested_at", "-pk"
     )
 

@@ -57,8 +57,11 @@ def institution_detail(request, pk):
     return render(request, "institutions/institution_detail.html", {
         "institution": institution,
         "derivation": derivation,
+        "proposed_authority": institution.authority_name(derivation.authority),
         "can_edit": permissions.can_edit_institution(request.user, institution),
-        "authority_form": AuthorityChoiceForm(initial={"authority": institution.reviewing_authority}),
+        "authority_form": AuthorityChoiceForm(
+            initial={"authority": institution.reviewing_authority}, institution=institution
+        ),
         "authority_freeze": selectors.authority_freeze(institution.pk),
         "identity_changes": selectors.identity_changes_of(request.user, institution)[:5],
         "history": selectors.change_history(institution),
@@ -126,7 +129,7 @@ def choose_authority(request, pk):
         except ValidationError as error:
             messages.error(request, error.messages[0])
         else:
-            messages.success(request, f"审核单位已设为{institution.get_reviewing_authority_display()}。")
+            messages.success(request, f"审核单位已设为{institution.reviewing_authority_name}。")
     return redirect("institutions:detail", pk)
 
 
