@@ -3,13 +3,19 @@ from accounts.permissions import has_own_institution
 from institutions.models import Region
 
 
-def bureau_contacts() -> list[tuple[Region, list[Region]]]:
-    """Each province that has cities in the register, with its cities (and every one's contact), in code order."""
+def bureau_contacts(home_city_id: int | None = None) -> list[tuple[Region, list[Region]]]:
+    """Each province with its cities (and every one's contact), in code order: the provinces where the admin has
+    registered a contact, and the province of `home_city_id` (the visitor's own city)."""
     cities = Region.objects.filter(level=Region.Level.CITY).select_related("parent").order_by("parent__code", "code")
     provinces: dict[Region, list[Region]] = {}
     for city in cities:
         provinces.setdefault(city.parent, []).append(city)
-    return list(provinces.items())
+    return [(province, members) for province, members in provinces.items()
+            if any(map(_has_contact, [province, *members])) or any(city.pk == home_city_id for city in members)]
+
+
+def _has_contact(region: Region) -> bool:
+    return bool(region.contact_name or region.contact_phone or region.contact_email)
 
 
 def home_city_id(user) -> int | None:

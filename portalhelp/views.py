@@ -57,6 +57,5 @@ def report_numbers(request):
 
 @login_not_required
 def contacts(request):
-    return _render(request, "portalhelp/contacts.html", {
-        "provinces": bureau_contacts(), "home_city_id": home_city_id(request.user),
-    })
+    home = home_city_id(request.user)
+    return _render(request, "portalhelp/contacts.html", {"provinces": bureau_contacts(home), "home_city_id": home})

@@ -97,6 +97,18 @@ def test_contacts_are_shown_per_city_to_anyone(client, changsha_contact):
     assert 'data-testid="home-city"' not in body
 
 
+@pytest.mark.django_db
+def test_provinces_without_any_contact_are_left_out(client):
+    assert 'data-testid="no-contacts"' in _text(client.get(reverse("help:contacts")))
+    factories.CityFactory(code="420100", name="武汉市", parent=factories.region("420000"))
+    hubei = factories.region("420000")
+    hubei.contact_phone = "027-87000000"
+    hubei.save()
+    body = _text(client.get(reverse("help:contacts")))
+    assert "湖北省" in body and "武汉市" in body and "027-87000000" in body
+    assert "湖南省" not in body and "长沙市" not in body
+
+
 def test_a_filers_own_city_is_highlighted(client, changsha_contact):
     client.force_login(factories.FilerFactory(institution=factories.InstitutionFactory(city=changsha_contact)))
     body = _text(client.get(reverse("help:contacts")))
