@@ -17,7 +17,7 @@ def test_filer_adds_a_certificate_and_a_site_and_sees_the_authority_change(page,
     page.get_by_role("link", name="本单位信息").first.click()
 
     authority = page.get_by_test_id("reviewing-authority")
-    expect(authority.get_by_test_id("authority-value")).to_contain_text("省级市场监督管理局")
+    expect(authority.get_by_test_id("authority-value")).to_contain_text("湖南省市场监督管理局")
     expect(authority).to_contain_text("仅持有省级")
     expect(page.get_by_test_id("filing-blockers")).to_contain_text("至少要有一个检验检测场所")
 
@@ -51,7 +51,7 @@ def test_filer_adds_a_certificate_and_a_site_and_sees_the_authority_change(page,
     expect(page.get_by_test_id("filing-blockers")).to_have_count(0)
 
     # Holding both levels, the institution may choose; the history shows who changed what.
-    page.get_by_label("省级市场监督管理局").check()
+    page.get_by_label("湖南省市场监督管理局").check()
     page.get_by_role("button", name="保存审核单位选择").click()
     expect(page.get_by_test_id("reviewing-authority")).to_contain_text("机构自选")
     history = page.get_by_test_id("history")
