@@ -269,6 +269,14 @@ def sr_document_path(instance, filename):
     return f"sr-documents/{instance.filing.year.year}/{instance.filing_id}-{instance.centre_id}-{filename[-80:]}"
 
 
+def sr_document_filename(path: str) -> str:
+    """The attached document's file name as the filer chose it, from its storage path (sr_document_path)."""
+    name = path.rsplit("/", 1)[-1]
+    filing_id, _, rest = name.partition("-")
+    centre_id, _, original = rest.partition("-")
+    return original if filing_id.isdigit() and centre_id.isdigit() and original else name
+
+
 class SocialResponsibilityReport(models.Model):
     """国家质检中心社会责任报告 (notice attachment 2), one per centre the institution leads, per year."""
 

@@ -43,7 +43,7 @@ def snapshot_data(filing, number: int) -> dict:
             "contact_person": institution.contact_person,
             "contact_phone": institution.contact_phone,
             "nature": institution.get_nature_display(),
-            "reviewing_authority": institution.get_reviewing_authority_display(),
+            "reviewing_authority": institution.reviewing_authority_name,
             "sites": [site.address for site in institution.sites.all()],
             "certificates": [
                 {
