@@ -47,6 +47,7 @@ def test_filer_files_the_year(page, login, transactional_db, tmp_path):
     expect(page.get_by_test_id("errors")).to_contain_text("没有错误")
     page.fill("#id_explain_W211", "本年度全部为政府委托免费检测，无营业收入。")
     page.get_by_role("button", name="提交审核").click()
+    page.get_by_role("dialog").get_by_role("button", name="确认提交").click()
     expect(page.get_by_test_id("filing-status")).to_have_text("已提交")
 
     with page.expect_download() as download_info:

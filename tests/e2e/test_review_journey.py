@@ -41,10 +41,17 @@ def test_reviewer_returns_with_field_comment_filer_corrects_reviewer_approves(br
     expect(page.get_by_test_id("filing-status")).to_have_text("审核中")
     form = page.get_by_test_id("return-form")
     form.get_by_label("退回意见").fill("营业收入与出具报告数不匹配，请核实。")
+    form.get_by_text("针对字段的意见").click()
     form.get_by_label("字段 1", exact=True).select_option(label="统计调查数据 · 营业收入（万元）")
     form.get_by_label("对字段 1 的意见").fill("请按财务报表填写营业收入。")
     form.get_by_role("button", name="退回更正").click()
+    page.get_by_role("dialog").get_by_role("button", name="确认退回更正").click()
+    # Back in the queue, which the filing has left.
+    expect(page.get_by_role("alert")).to_contain_text("已退回“湖南湘江检验检测有限公司”的填报")
+    expect(page.get_by_test_id("queue-table")).to_contain_text("没有待审核的填报")
+    page.goto(f"/review/filings/{filing.pk}/")
     expect(page.get_by_test_id("filing-status")).to_have_text("已退回")
+    page.get_by_role("tab", name="记录").click()
     expect(page.get_by_test_id("timeline")).to_contain_text("请按财务报表填写营业收入。")
     context.close()
 
@@ -59,12 +66,14 @@ def test_reviewer_returns_with_field_comment_filer_corrects_reviewer_approves(br
     expect(page.get_by_text("已保存草稿。")).to_be_visible()
     page.get_by_role("link", name="校验与提交").click()
     page.get_by_role("button", name="提交审核").click()
+    page.get_by_role("dialog").get_by_role("button", name="确认提交").click()
     expect(page.get_by_test_id("filing-status")).to_have_text("已提交")
     context.close()
 
     # The reviewer sees the change from the previous submission and approves.
     context, page = signed_in(browser, live_server, reviewer.username)
     page.goto(f"/review/filings/{filing.pk}/")
+    page.get_by_role("tab", name="与上次提交比较").click()
     changes = page.get_by_test_id("comparison-1")
     for text in ("营业收入（万元）", "860.5", "1260.5"):
         expect(changes).to_contain_text(text)
@@ -72,7 +81,8 @@ def test_reviewer_returns_with_field_comment_filer_corrects_reviewer_approves(br
     page.get_by_role("button", name="开始审核").click()
     expect(page.get_by_test_id("filing-status")).to_have_text("审核中")
     page.get_by_role("button", name="审核通过").click()
-    page.wait_for_url("**/review/")
+    page.get_by_role("dialog").get_by_role("button", name="确认审核通过").click()
+    expect(page).to_have_url(f"/review/?after={filing.pk}")
     context.close()
 
     filing = Filing.objects.get(pk=filing.pk)
