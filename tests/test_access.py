@@ -19,7 +19,7 @@ TOKEN_AUTH = {"reports:api_upload", "reports:api_batch"}
 
 CONVERTER_EXAMPLES = {"int": "1", "str": "x", "slug": "x", "path": "x/y", "uuid": str(uuid.uuid4())}
 # URLs whose arguments name no object: an example that exists.
-EXAMPLE_KWARGS = {"help:guide": {"slug": "filer"}}
+EXAMPLE_KWARGS = {"help:guide": {"slug": "filer"}, "password_reset_confirm": {"uidb64": "MQ", "token": "x-y"}}
 
 
 def _walk(resolver, namespace=""):
