@@ -78,7 +78,7 @@ def test_mail_server_down_retries_logs_and_records_nothing(year, monkeypatch, ca
 def test_decision_e_mails_tell_the_filer_in_chinese(submit, province_reviewer, on_commit_immediately):
     filing = submit(name="长沙甲检测", contact_email="lab@example.cn")
     filing = filing_services.start_review(filing, actor=province_reviewer)
-    when = due(7)
+    when = due(40)  # after the window's close (in 30 days): the correction due date is the filing's deadline
     services.return_for_correction(
         filing, actor=province_reviewer, expected_version=filing.version, comment="请核对营业收入。", due=when,
         field_comments=[("statistics.revenue", "数值偏低。")],
