@@ -5,21 +5,22 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from filings.checks import YEAR_ON_YEAR_LIMIT
+from filings.forms import STATISTICS_SECTIONS
 from filings.snapshots import values
 
 TEXT_PREVIEW = 80
 LARGE_CHANGE = YEAR_ON_YEAR_LIMIT * 100  # %, the same limit as the year-on-year warnings (W201–W204)
 
-BASIC = "基本情况"
-# The statistics' sections (REFERENCE §2), each with the prefixes of its field names, in the order shown.
-STATISTICS_SECTIONS = (
-    ("人员", ("staff_",)),
-    ("仪器设备", ("instrument",)),
-    ("场地与资产", ("lab_area", "total_assets")),
-    ("业务量", ("revenue", "reports_")),
-    ("科研与标准", ("patents_", "research_", "standards_")),
-    ("财务", ("enterprise_", "public_")),
-)
+
+def _section_fields(rows) -> list[str]:
+    """The field names of a section of the statistics form (rows of names; finance: rows per nature)."""
+    groups = rows.values() if isinstance(rows, dict) else [rows]
+    return [name for group in groups for row in group for name in row]
+
+
+# The indicator sections of REFERENCE §2 as the statistics form shows them (filings.forms.STATISTICS_SECTIONS).
+BASIC = STATISTICS_SECTIONS[0][1]  # 基本情况: the register's facts the submission confirmed
+SECTION_OF_FIELD = {name: title for _, title, rows in STATISTICS_SECTIONS for name in _section_fields(rows)}
 OTHER_STATISTICS = "其他指标"
 ANNUAL_REPORT = "年度报告"
 WARNINGS = "预警说明"
@@ -132,10 +133,7 @@ def _same(a, b) -> bool:
 
 
 def statistics_section(name: str) -> str:
-    for section, prefixes in STATISTICS_SECTIONS:
-        if name.startswith(prefixes):
-            return section
-    return OTHER_STATISTICS
+    return SECTION_OF_FIELD.get(name, OTHER_STATISTICS)
 
 
 def _section_changes(prefix, section_of, old_items, new_items) -> list[Change]:
@@ -208,7 +206,7 @@ def diff_snapshots(old: dict | None, new: dict) -> list[Change]:
 def group_by_section(changes: list[Change]) -> list[Section]:
     """The changes in sections, in the order the sections first appear (diff_snapshots lists them in reading
     order: 基本情况, the statistics' sections, 年度报告, each 社会责任报告, 预警说明)."""
-    order = [BASIC, *(name for name, _ in STATISTICS_SECTIONS), OTHER_STATISTICS]
+    order = [*(title for _, title, _ in STATISTICS_SECTIONS), OTHER_STATISTICS]
     grouped = {}
     for change in changes:
         grouped.setdefault(change.section, []).append(change)
