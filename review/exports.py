@@ -14,14 +14,13 @@ COLUMNS = [
 ]
 
 
-def late_filers_workbook(institutions, year, city=None) -> bytes:
+def late_filers_workbook(institutions, year, scope: str) -> bytes:
     """One sheet listing the institutions (from review.selectors.late_filers) with contact person and phone."""
     buffer = BytesIO()
     workbook = new_workbook(buffer)
-    scope = city.name if city else "全部范围"
     writer = SheetWriter(workbook, "未提交机构", COLUMNS, notes=[
         (
-            f"{year.year}年度未提交（未开始、草稿或已退回待更正）的检验检测机构 · {scope} · "
+            f"{year.year}年度未提交机构 · {scope}（未开始、草稿或已退回待更正）· "
             f"导出时间 {timezone.localtime():%Y-%m-%d %H:%M}"
         ),
     ])

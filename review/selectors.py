@@ -176,6 +176,13 @@ def totals(rows) -> dict:
     return result
 
 
+def late_filers_scope(user, city=None) -> str:
+    """What the late-filer list covers, as its page and its workbook name it: the chosen city, else the user's own
+    region (an officer's city, a reviewer's province), else 全国."""
+    region = city or user.region
+    return region.name if region else "全国"
+
+
 def late_filers(user, year, city=None):
     """Institutions in scope whose filing for the year is not handed in (filings.progress: no filing, a draft, or
     returned and not yet corrected), with their filing's status and due date and the date they were last chased

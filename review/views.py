@@ -1,4 +1,3 @@
-from io import BytesIO
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from django.contrib import messages
@@ -8,7 +7,7 @@ from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts import permissions
@@ -291,6 +290,7 @@ def late_filers(request):
         row.deadline = selectors.late_filer_deadline(row, year)
     return render(request, "review/late_filers.html", {
         "year": year, "years": selectors.progress_years(), "page": page, "city": city,
+        "scope": selectors.late_filers_scope(request.user, city),
         "cities": selectors.queue_cities(request.user), "days_left": days_left(year),
         "may_remind": permissions.can_send_reminders(request.user),
     })
@@ -302,18 +302,12 @@ def late_filers_export(request):
     if year is None:
         raise PermissionDenied("尚未设置统计年度。")
     city = _late_city(request)
-    content = exports.late_filers_workbook(selectors.late_filers(request.user, year, city), year, city)
-    response = HttpResponse(
-        BytesIO(content).getvalue(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    name = f"{year.year}年度未提交机构{('-' + city.name) if city else ''}.xlsx"
-    from urllib.parse import quote
-
-    response["Content-Disposition"] = (
-        f"attachment; filename=\"late-filers-{year.year}.xlsx\"; filename*=UTF-8''{quote(name)}"
-    )
-    return response
+    scope = selectors.late_filers_scope(request.user, city)
+    content = exports.late_filers_workbook(selectors.late_filers(request.user, year, city), year, scope)
+    # Named as its page is: 2023年度未提交机构-长沙市.xlsx
+    return HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        headers={"Content-Disposition": content_disposition_header(
+                            as_attachment=True, filename=f"{year.year}年度未提交机构-{scope}.xlsx")})
 
 
 @require_POST
