@@ -47,6 +47,7 @@ class ProfileForm(forms.ModelForm):
         self.fields["professional_fields"].required = True
         self.fields["professional_fields"].error_messages["required"] = "请至少勾选一个专业领域。"
         self.fields["established_year"].required = True
+        self.fields["supervising_department"].empty_label = "（无）"
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(
@@ -155,6 +156,10 @@ class OtherQualificationForm(forms.ModelForm):
         fields = ["kind", "number", "issuer", "issue_date", "expiry_date"]
         widgets = {"issue_date": DateInput, "expiry_date": DateInput}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [("", "请选择资质类别"), *OtherQualification.Kind.choices]
+
     def clean(self):
         data = super().clean()
         issue, expiry = data.get("issue_date"), data.get("expiry_date")
@@ -227,7 +232,7 @@ class IdentityChangeForm(forms.Form):
     legal_representative = forms.CharField(label="法定代表人", max_length=50)
     credit_code = forms.CharField(label="统一社会信用代码", max_length=30)
     city = forms.ModelChoiceField(
-        label="所在市州",
+        label="所在市州", empty_label="请选择市州",
         queryset=Region.objects.filter(level=Region.Level.CITY).select_related("parent").order_by("code"),
         error_messages={"invalid_choice": "请选择一个市州。"},
     )

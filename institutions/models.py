@@ -39,6 +39,11 @@ class Region(models.Model):
     def __str__(self):
         return self.name
 
+    @property
+    def display_name(self) -> str:
+        """The region as lists and titles name it: 全国, 湖南省（省级）, 长沙市（市州） — never 全国（全国）."""
+        return self.name if self.level == self.Level.NATION else f"{self.name}（{self.get_level_display()}）"
+
     def clean(self):
         expected_parent = {
             self.Level.NATION: None, self.Level.PROVINCE: self.Level.NATION, self.Level.CITY: self.Level.PROVINCE,

@@ -66,7 +66,7 @@ class ComplaintForm(forms.Form):
     report_number = forms.CharField(label="报告编号", max_length=64)
     institution = forms.CharField(label="出具报告的机构", max_length=200, help_text="机构全称或统一社会信用代码")
     city = forms.ModelChoiceField(
-        label="机构所在市州", required=False, queryset=Region.objects.none(),
+        label="机构所在市州", required=False, queryset=Region.objects.none(), empty_label="请选择市州",
         help_text="机构不在名录中时请选择，投诉将转交该市州市场监管部门。",
     )
     description = forms.CharField(label="问题描述", max_length=2000, widget=forms.Textarea(attrs={"rows": 5}))

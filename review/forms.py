@@ -143,6 +143,10 @@ class ChasingForm(forms.ModelForm):
         fields = ["contacted_on", "channel", "note"]
         widgets = {"contacted_on": DATE_WIDGET, "note": forms.Textarea(attrs={"rows": 3, "maxlength": 2000})}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["channel"].choices = [("", "请选择联系方式"), *ChasingRecord.Channel.choices]
+
     def clean_contacted_on(self):
         day = self.cleaned_data["contacted_on"]
         if day > timezone.localdate():

@@ -279,7 +279,7 @@ def size_conditions():
     small = Q(statistics__staff_total__lt=FilingStatistics.SMALL_MICRO_STAFF)
     return [
         ("above_scale", f"规模以上（营业收入≥{FilingStatistics.ABOVE_SCALE_REVENUE}万元）", above),
-        ("below_scale", "规模以下（营业收入不足1000万元或未填）", ~above),
+        ("below_scale", f"规模以下（营业收入不足{FilingStatistics.ABOVE_SCALE_REVENUE}万元或未填）", ~above),
         ("small_micro", f"小微型（从业人员<{FilingStatistics.SMALL_MICRO_STAFF}人）", small),
         ("not_small_micro", "非小微型（从业人员≥100人或未填）", ~small),
     ]

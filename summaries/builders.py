@@ -184,7 +184,7 @@ def _name_fields(batch, position):
 
 def _scope_line(job):
     year = job.params["year"]
-    return f"{year}年度 {job.region.name}（{job.region.get_level_display()}）"
+    return f"{year}年度 {job.region.display_name}"
 
 
 @register("summary", "年度汇总", needs_year=True)
@@ -258,7 +258,7 @@ def build_summary(job, workbook, progress):
         workbook, "按规模", "规模", rows,
         [f"{scope} 按规模", basis,
          (
-             f"注：规模以上指营业收入≥{FilingStatistics.ABOVE_SCALE_REVENUE}万元（1000万元）；小微型指从业人员少于"
+             f"注：规模以上指营业收入≥{FilingStatistics.ABOVE_SCALE_REVENUE}万元；小微型指从业人员少于"
              f"{FilingStatistics.SMALL_MICRO_STAFF}人。两种分法各自相加等于合计。"
          )],
     )

@@ -20,7 +20,7 @@ class ExportForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = kind_choices()
         self.fields["region"].queryset = export_regions_for(user)
-        self.fields["region"].label_from_instance = lambda region: f"{region.name}（{region.get_level_display()}）"
+        self.fields["region"].label_from_instance = lambda region: region.display_name
         years = ReportingYear.objects.order_by("-year").values_list("year", flat=True)
         self.fields["year"].choices = [("", "—")] + [(year, f"{year}年度") for year in years]
         current = ReportingYear.objects.current()
