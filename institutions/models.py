@@ -12,6 +12,12 @@ from accounts.scoping import ScopeLookups
 from jobs.models import BackgroundJob
 
 
+class RegionQuerySet(models.QuerySet):
+    def current(self):
+        """Divisions in force today: what a form offers; retired ones stay for history."""
+        return self.filter(is_current=True)
+
+
 class Region(models.Model):
     """An administrative division (GB/T 2260): the nation, a province, or a city/prefecture (市州)."""
 
@@ -30,6 +36,15 @@ class Region(models.Model):
     contact_name = models.CharField("联系人", max_length=50, blank=True)
     contact_phone = models.CharField("联系电话", max_length=50, blank=True)
     contact_email = models.EmailField("联系邮箱", blank=True)
+    # Divisions change (a city renamed, two merged): a retired one keeps its row, so history and old filings still
+    # name it, and points to the division it merged into (institutions.divisions.update_divisions, ADR 0022).
+    is_current = models.BooleanField("现行区划", default=True)
+    successor = models.ForeignKey(
+        "self", verbose_name="并入区划", null=True, blank=True, on_delete=models.PROTECT, related_name="predecessors"
+    )
+    history = HistoricalRecords(excluded_fields=["contact_name", "contact_phone", "contact_email"])
+
+    objects = RegionQuerySet.as_manager()
 
     class Meta:
         verbose_name = "行政区划"

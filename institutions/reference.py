@@ -29,15 +29,16 @@ SUPERVISING_DEPARTMENTS = [
 ]
 
 # CMA certificate number, places 3-4: the issuing authority (AA). 00 is SAMR (national level); 01-31 are the
-# provinces in GB/T 2260 order, so issuer NN is the NN-th province of institutions.regions.PROVINCES.
+# provinces in GB/T 2260 order, so issuer NN is the NN-th province of institutions.divisions.read_divisions().
 NATIONAL_ISSUER = ("00", "国家市场监督管理总局")
 
 
 def cma_issuers():
-    from .regions import PROVINCES
+    from .divisions import read_divisions
 
+    provinces = [(d.code, d.name) for d in read_divisions() if d.level == "province"]
     yield NATIONAL_ISSUER[0], NATIONAL_ISSUER[1], None
-    for index, (province_code, province_name) in enumerate(PROVINCES, start=1):
+    for index, (province_code, province_name) in enumerate(provinces, start=1):
         yield f"{index:02d}", f"{province_name}市场监督管理局", province_code
 
 

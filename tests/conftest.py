@@ -34,11 +34,11 @@ def on_commit_immediately(monkeypatch):
 def transactional_db(transactional_db):
     """Transactional tests flush every table afterwards, the migrated reference data included: put it back first."""
     from institutions import models as m
+    from institutions.divisions import load_divisions
     from institutions.reference import load_reference_data
-    from institutions.regions import load_regions
 
     if not m.Region.objects.exists():
-        load_regions(m.Region)
+        load_divisions(m.Region)
         load_reference_data(m.ProfessionalField, m.CmaField, m.SupervisingDepartment, m.CmaIssuer, m.Region)
     return transactional_db
 

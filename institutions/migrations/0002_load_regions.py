@@ -1,10 +1,10 @@
 from django.db import migrations
 
-from institutions import regions
+from institutions import divisions
 
 
 def load_regions(apps, schema_editor):
-    regions.load_regions(apps.get_model("institutions", "Region"))
+    divisions.load_divisions(apps.get_model("institutions", "Region"))
 
 
 class Migration(migrations.Migration):

@@ -105,7 +105,7 @@ def test_every_bad_row_is_reported_by_row_and_column_and_nothing_is_written(admi
         row(5, "坏编号检测有限公司", cma="2118010601"),
         row(6, "日期颠倒检测有限公司", cma="211801060106", issue="2022-05-01", expiry="2021-05-01"),
         row(7, "公式检测有限公司", 法定代表人="=HYPERLINK(\"http://x\")"),
-        row(8, "外省检测有限公司", city="广州市"),
+        row(8, "无此市州检测有限公司", city="蓬莱仙境市"),
         row(9, "重复证书检测有限公司", cma="211801060101"),
     ]
     existing = Institution.objects.count()
