@@ -1,8 +1,9 @@
 """Scoped reads for report numbers: upload status per quarter, missing uploads, the public lookup, complaints."""
-from django.db import connection
+from django.db import connections
 from django.db.models import Count, Exists, OuterRef, Q, Sum
 
 from accounts.scoping import visible_to
+from config.replica import read_alias
 from institutions.models import Institution
 from review.models import Reminder
 
@@ -137,7 +138,7 @@ def lookup_report_number(number: str, institution_hint: str = "", limit: int = 5
         params += [institution_hint, institution_hint.upper()]
     sql += " ORDER BY r.year DESC, r.quarter DESC LIMIT %s"
     params.append(limit)
-    with connection.cursor() as cursor:
+    with connections[read_alias()].cursor() as cursor:  # the replica inside the public page, if there is one
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     return [

@@ -16,6 +16,7 @@ from accounts import permissions
 from accounts.clientip import client_ip
 from accounts.scoping import visible_to
 from config.refusals import refusal_as_message
+from config.replica import reads_from_replica
 from institutions.models import Institution
 from jobs.views import status_data
 
@@ -246,6 +247,7 @@ def _complain_url() -> str:
 
 
 @login_not_required
+@reads_from_replica
 def verify(request):
     """报告编号查询: exact number (optionally with the institution's name or credit code), nothing else revealed.
     The busiest page of the system: its body is rendered without context processors into the cached shell."""

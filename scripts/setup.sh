@@ -69,4 +69,16 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 
 mkdir -p var
+# --- the replica tests (dev) ------------------------------------------------------------------------
+# tests/test_replica.py starts a streaming replica of the local PostgreSQL with pg_basebackup, which needs a
+# replication entry in pg_hba.conf. It is added only where 127.0.0.1 is already trusted (a developer's or CI's server).
+if [ "$DEV" = 1 ] && command -v psql >/dev/null 2>&1; then
+  hba=$(psql -h 127.0.0.1 -U postgres -Atc 'show hba_file' 2>/dev/null || true)
+  if [ -n "$hba" ] && [ -w "$hba" ] && grep -Eq '^host[[:space:]]+all[[:space:]]+all[[:space:]]+127\.0\.0\.1/32[[:space:]]+trust' "$hba" \
+     && ! grep -Eq '^host[[:space:]]+replication[[:space:]]+[^[:space:]]+[[:space:]]+127\.0\.0\.1/32' "$hba"; then
+    say "allowing local replication connections in $hba (tests/test_replica.py)"
+    echo 'host replication postgres 127.0.0.1/32 trust  # added by scripts/setup.sh --dev' >> "$hba"
+    psql -h 127.0.0.1 -U postgres -Atc 'select pg_reload_conf()' >/dev/null
+  fi
+fi
 say "ready"
