@@ -38,18 +38,18 @@ def derive_reviewing_authority(institution, certificates=None, *, today=None) ->
                   provincial_count=len(provincial), national_count=len(national))
     if not provincial and not national:
         return Derivation(
-            ReviewingAuthority.PROVINCE, "暂无有效的资质认定证书，默认由所在省级市场监督管理局审核。", **counts
+            ReviewingAuthority.PROVINCE, "暂无有效的资质认定证书，默认由省局审核。", **counts
         )
     if not national:
         return Derivation(
             ReviewingAuthority.PROVINCE,
-            f"仅持有省级资质认定证书（{len(provincial)} 张有效），由所在省级市场监督管理局审核。",
+            f"仅持有省级资质认定证书（{len(provincial)} 张有效），由省局审核。",
             **counts,
         )
     if not provincial:
         return Derivation(
             ReviewingAuthority.SAMR,
-            f"仅持有国家级资质认定证书（{len(national)} 张有效），由国家市场监督管理总局审核。",
+            f"仅持有国家级资质认定证书（{len(national)} 张有效），由总局审核。",
             **counts,
         )
     both = (

@@ -20,6 +20,7 @@ from .models import (
     Region,
     ReviewingAuthority,
     Site,
+    reviewing_authority_name,
 )
 
 
@@ -47,6 +48,11 @@ class InstitutionFilter(django_filters.FilterSet):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.filters["city"].queryset = visible_cities(user)
+        provinces = set(visible_cities(user).values_list("parent__name", flat=True))
+        if len(provinces) == 1:  # one province in view: its bureau by name, as on every other page
+            self.filters["authority"].extra["choices"] = [
+                (value, reviewing_authority_name(value, *provinces)) for value in ReviewingAuthority.values
+            ]
         for name in self.form.fields:
             widget = self.form.fields[name].widget
             widget.attrs["class"] = "form-select" if isinstance(widget, forms.Select) else "form-control"

@@ -25,9 +25,7 @@ def test_register_pages_name_the_provincial_bureau(client, institution, page):
     client.force_login(factories.ProvincialReviewerFactory())
     url = reverse(page, args=[institution.pk]) if page == "institutions:detail" else reverse(page)
     body = client.get(url).content.decode()
-    assert "湖南省市场监督管理局" in body
-    if page == "institutions:detail":
-        assert "省级市场监督管理局" not in body.replace("所在省级市场监督管理局", "")  # only in the reason's wording
+    assert "湖南省市场监督管理局" in body and "省级市场监督管理局" not in body
 
 
 def test_profile_names_samr_and_the_choice_names_both_authorities(client, institution):
@@ -37,3 +35,19 @@ def test_profile_names_samr_and_the_choice_names_both_authorities(client, instit
     assert 'data-testid="authority-value">国家市场监督管理总局' in body
     form = AuthorityChoiceForm(institution=institution)
     assert [label for _, label in form.fields["authority"].choices] == ["湖南省市场监督管理局", "国家市场监督管理总局"]
+
+
+def test_list_filter_names_the_bureau_while_one_province_is_in_view(client, institution):
+    client.force_login(factories.CityOfficerFactory())
+    body = client.get(reverse("institutions:list")).content.decode()
+    assert '<option value="province">湖南省市场监督管理局</option>' in body and "省级市场监督管理局" not in body
+    factories.InstitutionFactory(city=factories.CityFactory())  # a city of another province
+    client.force_login(factories.SamrReviewerFactory())
+    body = client.get(reverse("institutions:list")).content.decode()
+    assert '<option value="province">省级市场监督管理局</option>' in body
+
+
+def test_the_reason_does_not_repeat_the_authoritys_name(client, institution):
+    client.force_login(factories.ProvincialReviewerFactory())
+    body = client.get(reverse("institutions:detail", args=[institution.pk])).content.decode()
+    assert "系统建议：湖南省市场监督管理局。仅持有省级资质认定证书（1 张有效），由省局审核。" in body
