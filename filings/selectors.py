@@ -5,11 +5,14 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from accounts.scoping import visible_to
+from institutions.models import NationalCentre
 
 from .models import Extension, Filing, FilingStatistics, ReportingYear, SocialResponsibilityReport
 
 # While the filer may still change the filing its parts follow the register; once handed in, the submission counts.
 FOLLOWS_REGISTER = (Filing.Status.DRAFT, Filing.Status.RETURNED)
+# The transitions by which a reviewer sends a filing back for correction (with field comments).
+RETURNING_ACTIONS = ("return_for_correction", "quality_return")
 
 
 def filings_visible_to(user):
@@ -106,8 +109,6 @@ def sr_reports_in_force(filing) -> list[tuple]:
     centre registered (or handed to this entity) after the filing was opened appears, and the part of a centre the
     entity no longer leads is kept in the database but no longer required. Once handed in, the centres of the latest
     submission's snapshot count, whatever the register says since."""
-    from institutions.models import NationalCentre
-
     if filing.status in FOLLOWS_REGISTER:
         centres = NationalCentre.objects.filter(lead_institution_id=filing.institution_id)
     else:
@@ -125,3 +126,28 @@ def sr_reports_in_force(filing) -> list[tuple]:
         ).select_related("centre")
     }
     return [(centre, reports.get(centre.pk)) for centre in centres]
+
+
+def timeline(filing):
+    """Every transition with its comment and the field comments attached to it, oldest first."""
+    transitions = list(filing.transitions.select_related("actor").order_by("at", "pk"))
+    comments = {}
+    for comment in filing.field_comments.order_by("pk"):
+        comments.setdefault(comment.transition_id, []).append(comment)
+    for transition in transitions:
+        transition.field_comment_list = comments.get(transition.pk, [])
+    return transitions
+
+
+def open_review_comments(filing):
+    """While a filing is returned: the return (its general comment and due date) and its field comments keyed by
+    field, for showing to the filer beside the fields. Otherwise (None, {})."""
+    if filing.status != Filing.Status.RETURNED:
+        return None, {}
+    last_return = filing.transitions.filter(action__in=RETURNING_ACTIONS).order_by("-at", "-pk").first()
+    if last_return is None:
+        return None, {}
+    by_field = {}
+    for comment in last_return.field_comments.order_by("pk"):
+        by_field.setdefault(comment.field, []).append(comment)
+    return last_return, by_field

@@ -48,9 +48,7 @@ def _steps(filing):
 
 def _review_comments(filing):
     """The open return (general comment) and its field comments, shown to the filer while the filing is returned."""
-    from review.selectors import open_review_comments
-
-    return open_review_comments(filing)
+    return selectors.open_review_comments(filing)
 
 
 def _context(request, filing, step, **extra):
@@ -87,9 +85,7 @@ def filing_home(request):
 
 def overview(request, pk):
     filing = _filing(request, pk)
-    from review.selectors import timeline
-
-    transitions = timeline(filing)
+    transitions = selectors.timeline(filing)
     snapshot = filing.snapshots.first()
     return render(request, "filings/overview.html", _context(
         request, filing, "overview", transitions=transitions, snapshot=snapshot,

@@ -8,19 +8,24 @@ from django.utils import timezone
 from accounts import permissions
 from accounts.permissions import authority_q
 from accounts.scoping import visible_to
-from filings.models import Extension, Filing, FilingSnapshot, FilingTransition, ReportingYear
-from filings.progress import PROGRESS_STATES, not_handed_in_q
-from filings.selectors import current_year, days_left, deadline_of, filing_deadline
+from filings.models import Extension, Filing, FilingSnapshot, ReportingYear
+from filings.progress import PROGRESS_STATES, filing_progress_by_city, not_handed_in_q, progress_totals
+from filings.selectors import (
+    RETURNING_ACTIONS,
+    current_year,
+    days_left,
+    deadline_of,
+    filing_deadline,
+    timeline,
+)
 from institutions.models import Institution, Region
 from institutions.selectors import identity_change_notices
-from summaries.aggregates import filing_progress_by_city, progress_totals
 
 from .diff import diff_snapshots, group_by_section
-from .models import ChasingRecord, FieldComment
+from .models import ChasingRecord
 
 S = Filing.Status
 QUEUE_STATES = (S.SUBMITTED, S.IN_REVIEW)
-RETURNING_ACTIONS = ("return_for_correction", "quality_return")
 DECISION_ACTIONS = ("approve", *RETURNING_ACTIONS)
 
 
@@ -113,33 +118,6 @@ def review_screen(filing) -> dict:
         "comparisons": comparisons,
         "timeline": timeline(filing),
     }
-
-
-def timeline(filing):
-    """Every transition with its comment and the field comments attached to it, oldest first."""
-    transitions = list(filing.transitions.select_related("actor").order_by("at", "pk"))
-    comments = {}
-    for comment in FieldComment.objects.filter(filing=filing).order_by("pk"):
-        comments.setdefault(comment.transition_id, []).append(comment)
-    for transition in transitions:
-        transition.field_comment_list = comments.get(transition.pk, [])
-    return transitions
-
-
-def open_review_comments(filing):
-    """While a filing is returned: the return (its general comment and due date) and its field comments keyed by
-    field, for showing to the filer beside the fields. Otherwise (None, {})."""
-    if filing.status != S.RETURNED:
-        return None, {}
-    last_return = (
-        FilingTransition.objects.filter(filing=filing, action__in=RETURNING_ACTIONS).order_by("-at", "-pk").first()
-    )
-    if last_return is None:
-        return None, {}
-    by_field = {}
-    for comment in FieldComment.objects.filter(transition=last_return).order_by("pk"):
-        by_field.setdefault(comment.field, []).append(comment)
-    return last_return, by_field
 
 
 # --- progress and chasing ----------------------------------------------------------------------------------------

@@ -6,43 +6,17 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 
-from filings.progress import (  # noqa: F401 (PROGRESS_LABELS, PROGRESS_STATES re-exported for the sheets)
+from filings.models import Filing, FilingStatistics
+from filings.progress import (  # noqa: F401 (the progress figures and labels re-exported for the sheets)
     HANDED_IN,
     NOT_STARTED,
     PROGRESS_LABELS,
     PROGRESS_STATES,
+    filing_progress_by_city,
     handed_in_counts,
+    progress_totals,
 )
 from institutions.models import Institution
-
-
-def filing_progress_by_city(institutions, year):
-    """[{city_id, city_code, city, total, not_started, draft, submitted, in_review, returned, approved, handed_in,
-    not_handed_in, handed_in_rate}] for the institutions given (already scoped), one grouped query. An institution
-    has at most one filing per year; handed in is filings.progress's rule, the same for every page and sheet."""
-    from filings.models import Filing
-
-    year_id = getattr(year, "pk", year)
-    counts = {
-        status: Count("filings", filter=Q(filings__year_id=year_id, filings__status=status))
-        for status in Filing.Status.values
-    }
-    rows = (
-        institutions.values("city_id", "city__code", "city__name")
-        .annotate(total=Count("id", distinct=True), **counts)
-        .order_by("city__code")
-    )
-    result = []
-    for row in rows:
-        started = sum(row[status] for status in Filing.Status.values)
-        state_counts = {"total": row["total"], NOT_STARTED: row["total"] - started,
-                        **{status: row[status] for status in Filing.Status.values}}
-        result.append({
-            "city_id": row["city_id"], "city_code": row["city__code"], "city": row["city__name"],
-            **state_counts, **handed_in_counts(state_counts),
-        })
-    return result
-
 
 # --- Figures of the counted filings (the workbook's sheets and the dashboard's headline figures) ------------------
 #
@@ -75,8 +49,6 @@ class Indicator:
         """The database aggregate of this indicator over counted filings (optionally only those matching
         `condition`). `path` leads from the queryset's model to the filing: "" on Filing, "filings__" on
         Institution (then `condition` must select the counted filings)."""
-        from filings.models import FilingStatistics
-
         if self.key == "above_scale":
             rule = Q(**{f"{path}statistics__revenue__gte": FilingStatistics.ABOVE_SCALE_REVENUE})
         elif self.key == "small_micro":
@@ -127,8 +99,6 @@ BREAKDOWN_KEYS = [
 
 def counted_filings(institutions, years, *, include_submitted: bool):
     """The filings that count for the given (already scoped) institutions and reporting year(s) (int or list)."""
-    from filings.models import Filing
-
     years = [years] if isinstance(years, int) else list(years)
     return Filing.objects.filter(
         institution__in=institutions.values("pk"), year__year__in=years,
@@ -171,8 +141,6 @@ def year_on_year(institutions, year: int, *, include_submitted: bool) -> list[di
     compared with the same institutions' last year; current, previous and change count every institution counted in
     each year (全部机构). One grouped query: filings of both years, grouped by year and whether the institution has
     a counted filing in the other year too."""
-    from filings.models import Filing
-
     years = [year, year - 1]
     statuses = counted_statuses(include_submitted)
     in_other_year = Filing.objects.filter(
@@ -273,8 +241,6 @@ def top_professional_fields(rows: list[dict], limit: int = 10) -> list[dict]:
 
 
 def size_conditions():
-    from filings.models import FilingStatistics
-
     above = Q(statistics__revenue__gte=FilingStatistics.ABOVE_SCALE_REVENUE)
     small = Q(statistics__staff_total__lt=FilingStatistics.SMALL_MICRO_STAFF)
     return [
@@ -299,9 +265,3 @@ def breakdown_by_size(institutions, year: int, *, include_submitted: bool) -> li
         {"code": code, "label": label, **{key: row[f"{code}__{key}"] or 0 for key in BREAKDOWN_KEYS}}
         for code, label, _condition in conditions
     ]
-
-
-def progress_totals(progress_rows: list[dict]) -> dict:
-    """The 合计 of filing_progress_by_city's rows (total, every state, handed in or not and the rate)."""
-    counts = {key: sum(row[key] for row in progress_rows) for key in ["total", *PROGRESS_STATES]}
-    return {**counts, **handed_in_counts(counts)}
