@@ -10,6 +10,9 @@ each may see") is tested in `tests/test_access.py`.
 """
 from django.db.models import Q
 
+from institutions.models import Institution, ReviewingAuthority
+from reports.models import Complaint
+
 from .models import Role
 from .scoping import visible_to
 
@@ -32,8 +35,6 @@ def _pk(obj_or_id):
 
 
 def _in_area(user, institution) -> bool:
-    from institutions.models import Institution
-
     return visible_to(user, Institution).filter(pk=_pk(institution)).exists()
 
 
@@ -94,8 +95,6 @@ def can_decide_filings(user) -> bool:
 
 def _is_reviewing_authority(user, institution) -> bool:
     # The notice's rule: the authority the institution's certificates (or its choice) give it decides.
-    from institutions.models import ReviewingAuthority
-
     role = _role(user)
     if role == Role.SAMR_REVIEWER:
         return institution.reviewing_authority == ReviewingAuthority.SAMR
@@ -125,8 +124,6 @@ def authority_q(user) -> Q:
     """The rule of `can_decide` as a filter on rows with an `institution` (filings, identity change requests): the
     institutions whose reviewing authority is the user's; the region part comes from `visible_to`. Admins oversee
     every authority's queue, so nothing is left out for them; filers and city officers get nothing."""
-    from institutions.models import ReviewingAuthority
-
     role = _role(user)
     if role == Role.SAMR_REVIEWER:
         return Q(institution__reviewing_authority=ReviewingAuthority.SAMR)
@@ -205,8 +202,6 @@ def can_follow_complaints(user) -> bool:
 
 def can_handle_complaint(user, complaint) -> bool:
     """A complaint is handled by the city officers of the city it was filed for (the notice sends it there)."""
-    from reports.models import Complaint
-
     return (_role(user) == Role.CITY_OFFICER
             and visible_to(user, Complaint).filter(pk=_pk(complaint)).exists())
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 
+from .models import Role
+
 
 @dataclass(frozen=True)
 class ScopeLookups:
@@ -19,8 +21,6 @@ class ScopeLookups:
 
 
 def visible_to(user, model_or_queryset) -> models.QuerySet:
-    from accounts.models import Role
-
     if isinstance(model_or_queryset, models.QuerySet):
         queryset = model_or_queryset
     else:

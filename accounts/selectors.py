@@ -1,7 +1,9 @@
 """Reads for the role-specific home pages; every query starts from the scoping helper."""
 from django.db.models import Count
 
+from filings.selectors import current_year, days_left, filings_visible_to
 from institutions.models import Institution, Region
+from review.selectors import notifications_for
 
 from . import permissions
 from .scoping import visible_to
@@ -31,15 +33,11 @@ def institution_counts_by_province(user):
 
 def home_context(user):
     """The figures a user's home page shows, by role, with the short list of what needs the user (review app)."""
-    from review.selectors import notifications_for
-
     return {**_role_context(user), "notifications": notifications_for(user)}
 
 
 def _role_context(user):
     if permissions.has_own_institution(user):
-        from filings.selectors import current_year, days_left, filings_visible_to
-
         year = current_year()
         filing = filings_visible_to(user).filter(year=year).first() if year else None
         return {

@@ -8,8 +8,7 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
-from reports import ratelimit
-
+from . import ratelimit
 from .forms import PasswordResetRequestForm
 from .permissions import home_page
 from .selectors import home_context

@@ -8,6 +8,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
 
+from institutions.selectors import filing_blockers
+
+from .selectors import previous_approved_statistics, sr_reports_in_force
+
 ERROR, WARNING = "error", "warning"
 
 
@@ -279,8 +283,6 @@ def check_sr_presence(centre) -> Finding:
 
 
 def check_institution(institution, year: int) -> list[Finding]:
-    from institutions.selectors import filing_blockers
-
     # The registry owns the rule "a site and a qualification held during the year" (E130, E131).
     blockers = filing_blockers(institution, datetime.date(year, 1, 1), datetime.date(year, 12, 31))
     findings = [Finding(code, ERROR, "institution", message) for code, message in blockers]
@@ -293,8 +295,6 @@ def check_institution(institution, year: int) -> list[Finding]:
 def run_checks(filing) -> list[Finding]:
     """Every finding for a filing, errors first. The social responsibility reports checked are those in force (the
     register's centres while the filing may change, the submitted ones after)."""
-    from .selectors import previous_approved_statistics, sr_reports_in_force
-
     year = filing.year.year
     findings = check_institution(filing.institution, year)
     findings += check_statistics(filing.statistics, previous_approved_statistics(filing))

@@ -7,6 +7,7 @@ from django import forms
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 
+from config.uploads import FileRefused, UnsafeArchive, ZipLimits, open_zip
 from config.widgets import FileInput
 
 from .checks import SPLITS
@@ -272,8 +273,6 @@ def validate_document(upload):
     if head.startswith(b"%PDF-") and name.endswith(".pdf"):
         return
     if head.startswith(b"PK\x03\x04") and name.endswith(".docx"):
-        from config.uploads import FileRefused, UnsafeArchive, ZipLimits, open_zip
-
         try:
             # The shared zip guard: reviewers download the file, so a zip bomb or unsafe names are refused here.
             with open_zip(upload, ZipLimits(max_total=512 * 1024 * 1024, max_members=2000)) as archive:

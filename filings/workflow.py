@@ -12,6 +12,7 @@ from accounts.permissions import can_decide, can_edit_filing, can_quality_return
 from config.refusals import DomainRefusal
 from institutions.services import hold_reviewing_authority, settle_reviewing_authority
 
+from . import selectors
 from .models import Filing, FilingTransition
 
 S = Filing.Status
@@ -24,9 +25,7 @@ class TransitionRefused(DomainRefusal):
 def editing_deadline(filing, now=None):
     """Until when the filer may change and submit: the window, a later extension, or a returned filing's due date
     (selectors.editing_deadline, the same date every page states)."""
-    from .selectors import editing_deadline
-
-    return editing_deadline(filing).at
+    return selectors.editing_deadline(filing).at
 
 
 def filer_window_refusal(filing, now) -> str | None:

@@ -6,6 +6,7 @@
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from stdnum.cn import uscc
 
 from .models import CertificateLevel, CmaField, CmaIssuer, SupervisingDepartment, validate_credit_code
@@ -65,8 +66,6 @@ def decode_cma_number(number, *, reference: ReferenceCache | None = None, today=
     reference = reference or ReferenceCache()
     year = FIRST_CMA_YEAR + int(number[0:2])
     if today is None:
-        from django.utils import timezone
-
         today = timezone.localdate()
     if year > today.year:
         raise ValidationError(f"证书编号第1-2位为发证年份，{year}年晚于今年，请核对。", code="cma_year")

@@ -373,7 +373,7 @@ class CmaCertificate(models.Model):
         return self.number
 
     def clean(self):
-        from .codes import decode_cma_number, normalise_cma_number
+        from .codes import decode_cma_number, normalise_cma_number  # codes.py imports this module
 
         if self.number:
             self.number = normalise_cma_number(self.number)

@@ -8,12 +8,14 @@ from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Prefet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from accounts.permissions import can_import_register
+from accounts.permissions import authority_q, can_decide_identity_changes, can_import_register, has_own_institution
 from accounts.scoping import visible_to
+from filings.models import Filing
 
 from .models import (
     CertificateLevel,
     CmaCertificate,
+    IdentityChangeRequest,
     Institution,
     OtherQualification,
     ProfessionalField,
@@ -250,8 +252,6 @@ AUTHORITY_FROZEN_STATES = ("submitted", "in_review", "returned")
 
 def authority_freeze(institution_id):
     """The institution's filing that holds its reviewing authority fixed now, or None."""
-    from filings.models import Filing
-
     return (
         Filing.objects.filter(institution_id=institution_id, status__in=AUTHORITY_FROZEN_STATES)
         .select_related("year").order_by("-year__year").first()
@@ -260,8 +260,6 @@ def authority_freeze(institution_id):
 
 def frozen_institution_ids(institution_ids) -> set:
     """Which of these institutions have their reviewing authority frozen (one query, for bulk writes)."""
-    from filings.models import Filing
-
     return set(
         Filing.objects.filter(institution_id__in=list(institution_ids), status__in=AUTHORITY_FROZEN_STATES)
         .values_list("institution_id", flat=True)
@@ -283,10 +281,6 @@ IDENTITY_NOTICE_DAYS = 30
 def identity_changes_to_decide(user):
     """The change requests the user's authority decides (province: province-reviewed institutions of its province;
     SAMR: SAMR-reviewed ones; admins: all), pending first, then newest."""
-    from accounts.permissions import authority_q, can_decide_identity_changes
-
-    from .models import IdentityChangeRequest
-
     requests = visible_to(user, IdentityChangeRequest)
     if not can_decide_identity_changes(user):
         return requests.none()
@@ -299,8 +293,6 @@ def identity_changes_to_decide(user):
 
 def identity_changes_of(user, institution):
     """An institution's change requests, newest first (scoped: its filers and the regulators who see it)."""
-    from .models import IdentityChangeRequest
-
     return visible_to(user, IdentityChangeRequest).filter(institution=institution).select_related(
         "city", "requested_by", "decided_by"
     )
@@ -309,10 +301,6 @@ def identity_changes_of(user, institution):
 def identity_change_notices(user) -> list[tuple[str, str, str]]:
     """(text, url name, level) for the home page: a filer hears of decisions of the last 30 days; a reviewer of the
     requests waiting for them."""
-    from accounts.permissions import can_decide_identity_changes, has_own_institution
-
-    from .models import IdentityChangeRequest
-
     S = IdentityChangeRequest.Status
     if has_own_institution(user):
         since = timezone.now() - datetime.timedelta(days=IDENTITY_NOTICE_DAYS)

@@ -6,7 +6,7 @@ certificates (filings.workflow reads that field to decide who reviews).
 import logging
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts import permissions
@@ -16,7 +16,17 @@ from config.uploads import visible
 
 from . import selectors
 from .authority import derive_reviewing_authority
-from .models import CmaCertificate, Institution, OtherQualification, ReviewingAuthority, Site, institution_name_key
+from .models import (
+    CmaCertificate,
+    IdentityChangeRequest,
+    Institution,
+    OtherQualification,
+    Region,
+    ReviewingAuthority,
+    Site,
+    institution_name_key,
+    validate_credit_code,
+)
 
 log = logging.getLogger(__name__)
 
@@ -212,10 +222,6 @@ def request_identity_change(institution, *, actor, name: str, legal_representati
                             reason: str):
     """A filer of the institution proposes new identity values (the form has checked their format); nothing in the
     register changes until the reviewing authority confirms."""
-    from django.db import IntegrityError
-
-    from .models import IdentityChangeRequest, Region, validate_credit_code
-
     if not permissions.can_request_identity_change(actor, institution):
         raise PermissionDenied("只有本机构的填报人可以申请变更本单位信息。")
     name, legal_representative = " ".join(name.split()), " ".join(legal_representative.split())
@@ -254,8 +260,6 @@ def request_identity_change(institution, *, actor, name: str, legal_representati
 
 def cancel_identity_change(change, *, actor):
     """The filer withdraws a pending request."""
-    from .models import IdentityChangeRequest
-
     with transaction.atomic():
         locked = IdentityChangeRequest.objects.select_for_update().get(pk=change.pk)
         if not permissions.can_request_identity_change(actor, locked.institution_id):
@@ -270,8 +274,6 @@ def cancel_identity_change(change, *, actor):
 
 def decide_identity_change(change, *, actor, confirm: bool, comment: str = ""):
     """Confirm (the values are written to the register, with history) or refuse (a comment is required)."""
-    from .models import IdentityChangeRequest
-
     comment = (comment or "").strip()[:1000]
     with transaction.atomic():
         locked = IdentityChangeRequest.objects.select_for_update().select_related("city").get(pk=change.pk)

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from accounts import permissions
+from accounts import permissions, ratelimit
 from accounts.clientip import client_ip
 from accounts.scoping import visible_to
 from config.refusals import refusal_as_message
@@ -20,7 +20,7 @@ from config.replica import reads_from_replica
 from institutions.models import Institution
 from jobs.views import status_data
 
-from . import ratelimit, selectors, upload_reminders, uploads
+from . import selectors, upload_reminders, uploads
 from .complaints import ComplaintRefused, file_complaint, handle_complaint
 from .forms import (
     ComplaintForm,

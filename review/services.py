@@ -87,7 +87,7 @@ def start_review(filing, *, actor) -> Filing:
 
 
 def _notify_on_commit(transition_row):
-    from .tasks import send_decision_email
+    from .tasks import send_decision_email  # tasks.py imports this module
 
     transaction.on_commit(lambda pk=transition_row.pk: send_decision_email.delay(pk))
 

@@ -63,7 +63,7 @@ def retry_export(job: ExportJob, *, actor) -> ExportJob:
 
 
 def _send(job):
-    from .tasks import build_export
+    from .tasks import build_export  # tasks.py imports this module
 
     transaction.on_commit(lambda: build_export.delay(job.pk))
 

@@ -1,8 +1,11 @@
 from django import template
 
 from accounts.permissions import is_own_filer
+from accounts.scoping import visible_to
+from institutions.models import Institution
+from reports.models import Complaint
 from reports.quarters import recent_quarters
-from reports.selectors import institution_quarter_status, upload_status_by_quarter
+from reports.selectors import complaints_visible_to, institution_quarter_status, upload_status_by_quarter
 
 register = template.Library()
 
@@ -21,11 +24,6 @@ def report_upload_status(context, institution, quarters: int = 4):
 @register.inclusion_tag("reports/_officer_summary.html", takes_context=True)
 def report_officer_summary(context):
     """For a regulator's home page: the previous quarter's missing uploads in their area and open complaints."""
-    from accounts.scoping import visible_to
-    from institutions.models import Institution
-    from reports.models import Complaint
-    from reports.selectors import complaints_visible_to
-
     user = context["user"]
     quarter = recent_quarters(1)[0]
     row = upload_status_by_quarter(visible_to(user, Institution), quarter.year)[quarter.quarter - 1]

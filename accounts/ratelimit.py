@@ -7,7 +7,7 @@ import redis
 from django.conf import settings
 from django.core.cache import cache
 
-from accounts.clientip import client_ip
+from .clientip import client_ip
 
 
 def hit(scope: str, request, *, limit: int, window: int) -> bool:
