@@ -16,6 +16,11 @@ if ! .venv/bin/python -m ruff check .; then
   echo "[test] ruff 检查未通过（见上）；可自动修正的用 .venv/bin/python -m ruff check --fix . 修正后再运行测试" >&2
   exit 1
 fi
+# The apps' import direction (contracts in pyproject.toml, [tool.importlinter]; README "Layout").
+if ! .venv/bin/lint-imports --no-cache; then
+  echo "[test] 导入方向检查未通过（见上）：应用只能导入其下层的应用，见 README 的 Layout 一节" >&2
+  exit 1
+fi
 
 run_main=yes
 run_embedded=no
