@@ -11,8 +11,8 @@ from openpyxl import load_workbook
 
 from filings import services as filing_services
 from filings.models import Filing
+from filings.progress import filing_progress_by_city
 from review.models import ChasingRecord
-from summaries.aggregates import filing_progress_by_city
 from tests import factories
 
 from .conftest import due

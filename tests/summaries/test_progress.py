@@ -2,8 +2,8 @@
 import pytest
 
 from accounts.scoping import visible_to
+from filings.progress import filing_progress_by_city
 from institutions.models import Institution
-from summaries.aggregates import filing_progress_by_city
 from tests import factories
 
 
