@@ -1,5 +1,6 @@
 from django import forms
 
+from config.widgets import FileInput
 from institutions.models import Region
 
 from .ingest import MAX_BYTES, MAX_LENGTH, check_number
@@ -24,7 +25,7 @@ class UploadForm(forms.Form):
             "TXT 或 CSV（每行一个编号）或 XLSX（第一列，可有表头）；UTF-8 或 GBK 编码；"
             f"不超过 {MAX_BYTES // 1024 // 1024} MB、200 万行。"
         ),
-        widget=forms.ClearableFileInput(attrs={"accept": ".txt,.csv,.xlsx"}),
+        widget=FileInput(attrs={"accept": ".txt,.csv,.xlsx"}),
     )
 
     def __init__(self, *args, **kwargs):

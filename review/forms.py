@@ -4,6 +4,7 @@ import django_filters
 from django import forms
 from django.utils import timezone
 
+from config.widgets import DateInput, DateTimeInput
 from filings.models import Filing
 from institutions.models import ProfessionalField
 from institutions.selectors import name_or_code_q
@@ -12,10 +13,8 @@ from .models import ChasingRecord
 from .selectors import QUEUE_STATES
 
 FIELD_COMMENT_ROWS = 5
-DATETIME_WIDGET = forms.DateTimeInput(
-    attrs={"type": "datetime-local", "class": "form-control"}, format="%Y-%m-%dT%H:%M"
-)
-DATE_WIDGET = forms.DateInput(attrs={"type": "date", "class": "form-control form-control-sm"}, format="%Y-%m-%d")
+DATETIME_WIDGET = DateTimeInput(attrs={"class": "form-control"})
+DATE_WIDGET = DateInput(attrs={"class": "form-control form-control-sm"})
 
 
 class QueueFilter(django_filters.FilterSet):

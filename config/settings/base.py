@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",  # the built-in widget templates, for FORM_RENDERER
     "crispy_forms",
     "crispy_bootstrap5",
     "accounts.axes_app.LoginProtectionConfig",  # django-axes, named in Chinese
@@ -208,6 +209,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
+# Widgets are rendered by the project's template engine, so templates/widgets/ (config/widgets.py) is found.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 # E-mail: EMAIL_URL names the mail server, e.g. smtp+tls://user:password@smtp.example.gov.cn:587 (STARTTLS),
 # smtp+ssl://…:465 (TLS from the start), smtp://host:25; user and password percent-encoded. Without it,
