@@ -1,9 +1,13 @@
 import os
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from playwright.sync_api import expect
 
 CHROMIUM = "/usr/bin/chromium"
+VIEWPORT = {"width": 1366, "height": 768}  # the office screen the pages are laid out for
+PHONE = {"width": 390, "height": 844}  # the public pages are also checked on a phone
 PAGE_TIMEOUT = 15000  # ms, for actions and for expect(); a background job's own wait passes a longer one
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -31,20 +35,71 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, locale="zh-CN", timezone_id="Asia/Shanghai")
-    page = context.new_page()
-    page.set_default_timeout(PAGE_TIMEOUT)
+    context, page = open_page(browser, live_server)
     yield page
     context.close()
+
+
+def open_page(browser, live_server, *, locale="zh-CN", viewport=VIEWPORT):
+    """A new browser context (no cookies) and its page, as the `page` fixture opens them."""
+    context = browser.new_context(base_url=live_server.url, locale=locale, timezone_id="Asia/Shanghai",
+                                  viewport=viewport)
+    page = context.new_page()
+    page.set_default_timeout(PAGE_TIMEOUT)
+    return context, page
+
+
+# --- accessibility: axe-core (package.json) runs in the page, from the local file -----------------------------------
+AXE = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
+AXE_FAILING_IMPACTS = ("critical", "serious")
+
+
+def axe_violations(page):
+    """The critical and serious violations axe-core finds on the page as it is now (every rule axe runs by default:
+    WCAG 2.x A and AA, and its best practices)."""
+    if not AXE.exists():
+        pytest.fail(f"{AXE} 不存在：请先运行 scripts/setup.sh（npm ci）")
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.add_script_tag(path=str(AXE))
+    results = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    return [violation for violation in results["violations"] if violation["impact"] in AXE_FAILING_IMPACTS]
+
+
+def describe_violations(url, violations):
+    """One paragraph per rule: its id, impact and help, then each offending element's selector and axe's advice."""
+    lines = [f"{url}: {len(violations)} critical/serious accessibility violation(s)"]
+    for violation in violations:
+        lines.append(f"- [{violation['impact']}] {violation['id']}: {violation['help']} ({violation['helpUrl']})")
+        for node in violation["nodes"][:10]:
+            summary = " ".join(node.get("failureSummary", "").split())
+            lines.append(f"    {' '.join(map(str, node['target']))}: {node['html'][:160]} — {summary[:300]}")
+        if len(violation["nodes"]) > 10:
+            lines.append(f"    … and {len(violation['nodes']) - 10} more")
+    return "\n".join(lines)
+
+
+def assert_accessible(page):
+    """No critical or serious axe-core violation on the page as it is now. Call it after each navigation (and after
+    a script changed the page) once the state the journey waits for is there."""
+    page.wait_for_load_state()
+    violations = axe_violations(page)
+    assert not violations, describe_violations(page.url, violations)
 
 
 @pytest.fixture
 def login(page):
     def do_login(username, password="correct-horse-battery"):
-        page.goto("/accounts/login/")
-        page.get_by_label("用户名").fill(username)
-        page.get_by_label("密码").fill(password)
-        page.get_by_role("button", name="登录").click()
-        expect(page).to_have_url("/")  # the home page; "**/" would also match the login page itself
+        log_in(page, username, password)
 
     return do_login
+
+
+def log_in(page, username, password="correct-horse-battery"):
+    """Logs in through the login page and waits for the home page; both pages are checked with axe-core."""
+    page.goto("/accounts/login/")
+    assert_accessible(page)
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+    expect(page).to_have_url("/")  # the home page; "**/" would also match the login page itself
+    assert_accessible(page)
