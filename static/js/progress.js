@@ -11,7 +11,6 @@ window.qtsPollJob = function (box, url, options) {
         if (bar) {
           bar.style.width = data.progress + "%";
           bar.textContent = data.progress + "%";
-          bar.setAttribute("aria-valuenow", data.progress);
           var meter = bar.closest("[role=progressbar]");  // where assistive technology reads it
           if (meter) { meter.setAttribute("aria-valuenow", data.progress); }
         }

@@ -3,6 +3,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import factories
+from tests.e2e.conftest import assert_accessible
 
 pytestmark = pytest.mark.e2e
 
@@ -25,6 +26,7 @@ def test_reviewer_reads_the_dashboard_charts(page, login, transactional_db):
     expect(page.get_by_test_id("figure-counted").locator("..")).to_contain_text("-33.3%")
     for chart in ("filing-states", "by-city", "top-fields", "year-on-year", "by-nature", "by-ownership"):
         expect(page.locator(f"#chart-{chart} canvas").first).to_be_attached()
+    assert_accessible(page)
     page.get_by_label("包含已提交").check()
     page.get_by_role("button", name="查看").click()
     expect(page.get_by_test_id("figure-counted")).to_have_text("3")

@@ -4,6 +4,7 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from tests import factories
+from tests.e2e.conftest import assert_accessible
 
 pytestmark = [pytest.mark.e2e, pytest.mark.worker]
 
@@ -14,16 +15,19 @@ def test_reviewer_exports_and_downloads(page, login, transactional_db, celery_wo
     factories.InstitutionFactory(name="株洲导出检测有限公司", city=factories.region("430200"))
     login(reviewer.username)
     page.get_by_role("link", name="数据导出").click()
+    assert_accessible(page)
     page.get_by_label("导出内容").select_option(label="机构名录")
     page.get_by_label("范围").select_option(label="湖南省（省级）")
     page.get_by_role("button", name="开始生成").click()
     row = page.get_by_test_id("export-table").locator("tbody tr").first
     expect(row).to_contain_text("湖南省 机构名录")
+    assert_accessible(page)
     download_link = row.get_by_role("link", name="下载")
     expect(download_link).to_be_visible(timeout=60000)
     # The meter carries the value whether the page was drawn with the job done or the poller finished it.
     expect(row.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "100")
     expect(row.locator(".progress-bar")).to_have_text("100%")
+    assert_accessible(page)
     with page.expect_download() as download_info:
         download_link.click()
     target = tmp_path / "export.xlsx"

@@ -6,6 +6,7 @@ from playwright.sync_api import expect
 
 from filings.models import Filing
 from tests import factories
+from tests.e2e.conftest import assert_accessible
 from tests.factories import COMPLETE_ANNUAL_REPORT, COMPLETE_SR_REPORT, COMPLETE_STATISTICS
 
 pytestmark = pytest.mark.e2e
@@ -18,17 +19,21 @@ def test_filer_files_the_year(page, login, transactional_db, tmp_path):
     factories.ReportingYearFactory(year=2025)
     login(filer.username)
     page.get_by_role("link", name="开始填报").click()
+    assert_accessible(page)
     page.get_by_role("link", name="填写 / 继续填写").click()
+    assert_accessible(page)
 
     # Statistics with a split that does not add up (error) and reports without revenue (warning).
     values = {**COMPLETE_STATISTICS, "staff_master": 9, "revenue": 0}
     for name, value in values.items():
         page.fill(f"#id_{name}", str(value))
     page.get_by_role("button", name="保存并下一步").click()
+    assert_accessible(page)
     for name, text in COMPLETE_ANNUAL_REPORT.items():
         page.fill(f"#id_{name}", text)
     page.get_by_role("button", name="保存并下一步").click()
     expect(page.get_by_test_id("steps").locator(".active")).to_contain_text("社会责任报告：国家工程机械")
+    assert_accessible(page)
     for name, value in {**COMPLETE_SR_REPORT, "cma_certificate_number": institution.cma_certificates.first().number,
                         "contribution": "服务工程机械产业。"}.items():
         page.fill(f"#id_{name}", str(value))
@@ -37,9 +42,11 @@ def test_filer_files_the_year(page, login, transactional_db, tmp_path):
     expect(page.get_by_test_id("errors")).to_contain_text("E102")
     expect(page.get_by_role("button", name="提交审核")).to_be_disabled()
     expect(page.get_by_test_id("explanations")).to_contain_text("W211")
+    assert_accessible(page)
 
     page.get_by_role("link", name="1. 统计调查数据").click()
     expect(page.get_by_test_id("findings")).to_contain_text("【E102】")
+    assert_accessible(page)  # a page showing its errors
     page.fill("#id_staff_master", "8")
     page.get_by_role("button", name="保存草稿").click()
     expect(page.get_by_text("已保存草稿。")).to_be_visible()
@@ -49,6 +56,7 @@ def test_filer_files_the_year(page, login, transactional_db, tmp_path):
     page.get_by_role("button", name="提交审核").click()
     page.get_by_role("dialog").get_by_role("button", name="确认提交").click()
     expect(page.get_by_test_id("filing-status")).to_have_text("已提交")
+    assert_accessible(page)
 
     with page.expect_download() as download_info:
         page.get_by_test_id("receipt-link").click()

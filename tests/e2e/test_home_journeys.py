@@ -3,6 +3,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import factories
+from tests.e2e.conftest import assert_accessible
 
 pytestmark = pytest.mark.e2e
 
@@ -15,6 +16,7 @@ def test_filer_logs_in_and_sees_its_institution(page, login, transactional_db):
     expect(page.get_by_test_id("nav")).to_contain_text("本单位信息")
     page.get_by_role("link", name="本单位信息").first.click()
     expect(page.locator("h1")).to_have_text("长沙市湘江检测有限公司")
+    assert_accessible(page)
 
 
 def test_city_officer_logs_in_and_sees_its_city(page, login, transactional_db):
@@ -28,6 +30,7 @@ def test_city_officer_logs_in_and_sees_its_city(page, login, transactional_db):
     table = page.get_by_test_id("institution-table")
     expect(table).to_contain_text("株洲甲检测有限公司")
     expect(table).not_to_contain_text("长沙乙检测有限公司")  # once the list is there, the other city is not
+    assert_accessible(page)
 
 
 def test_wrong_password_shows_a_chinese_message(page, transactional_db):
@@ -37,3 +40,4 @@ def test_wrong_password_shows_a_chinese_message(page, transactional_db):
     page.get_by_label("密码").fill("not-the-password")
     page.get_by_role("button", name="登录").click()
     expect(page.locator("body")).to_contain_text("用户名或密码错误")
+    assert_accessible(page)

@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 from institutions import imports
 from institutions.models import Institution
 from tests import factories
+from tests.e2e.conftest import assert_accessible
 
 pytestmark = pytest.mark.e2e
 
@@ -29,6 +30,7 @@ def test_admin_imports_the_register_after_fixing_the_reported_rows(page, login, 
     login(admin.username)
     page.goto("/institutions/")
     page.get_by_role("link", name="导入名录").click()
+    assert_accessible(page)
     with page.expect_download() as download:
         page.get_by_test_id("template-link").click()
     assert download.value.suggested_filename.endswith(".xlsx")
@@ -44,6 +46,7 @@ def test_admin_imports_the_register_after_fixing_the_reported_rows(page, login, 
     errors = page.get_by_test_id("import-errors")
     for text in ("第 2 行", "资质认定证书编号", "有效期至"):
         expect(errors).to_contain_text(text)
+    assert_accessible(page)
     assert not Institution.objects.exists()
 
     page.get_by_role("link", name="返回导入列表").click()
@@ -54,9 +57,11 @@ def test_admin_imports_the_register_after_fixing_the_reported_rows(page, login, 
     assert not Institution.objects.exists()
     page.get_by_role("button", name="确认导入").click()
     expect(page.get_by_test_id("import-status")).to_have_text("已导入")
+    assert_accessible(page)
 
     page.goto("/institutions/?q=导入检测")
     page.get_by_role("link", name="湖南导入检测有限公司").click()
     expect(page.get_by_test_id("certificates")).to_contain_text("211801060077")
     expect(page.get_by_test_id("sites")).to_contain_text("芙蓉南路77号")
     expect(page.get_by_test_id("history")).to_contain_text("名录导入")
+    assert_accessible(page)

@@ -5,6 +5,7 @@ from playwright.sync_api import expect
 
 from institutions.models import Institution, ReviewingAuthority
 from tests import factories
+from tests.e2e.conftest import assert_accessible
 
 pytestmark = pytest.mark.e2e
 
@@ -20,9 +21,11 @@ def test_filer_adds_a_certificate_and_a_site_and_sees_the_authority_change(page,
     expect(authority.get_by_test_id("authority-value")).to_contain_text("湖南省市场监督管理局")
     expect(authority).to_contain_text("仅持有省级")
     expect(page.get_by_test_id("filing-blockers")).to_contain_text("至少要有一个检验检测场所")
+    assert_accessible(page)
 
     # A national certificate covering more capability items than the provincial one.
     page.get_by_role("link", name="编辑证书").click()
+    assert_accessible(page)
     number = page.locator('input[name="certificates-1-number"]')
     number.fill("230012010042")
     number.blur()
@@ -44,11 +47,13 @@ def test_filer_adds_a_certificate_and_a_site_and_sees_the_authority_change(page,
     page.fill('input[name="sites-0-address"]', "长沙")
     page.get_by_role("button", name="保存").click()
     expect(page.get_by_text("请填写完整的场所地址")).to_be_visible()
+    assert_accessible(page)  # the formset showing its error
     page.fill('input[name="sites-0-address"]', "湖南省长沙市岳麓区麓谷大道658号")
     page.get_by_role("button", name="保存").click()
     expect(page.get_by_text("检验检测场所已保存。")).to_be_visible()
     expect(page.get_by_test_id("sites")).to_contain_text("麓谷大道658号")
     expect(page.get_by_test_id("filing-blockers")).to_have_count(0)
+    assert_accessible(page)
 
     # Holding both levels, the institution may choose; the history shows who changed what.
     page.get_by_label("湖南省市场监督管理局").check()

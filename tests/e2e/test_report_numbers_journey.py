@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from reports.quarters import recent_quarters
 from tests import factories
+from tests.e2e.conftest import assert_accessible
 
 pytestmark = [pytest.mark.e2e, pytest.mark.worker]
 
@@ -36,6 +37,7 @@ def test_filer_uploads_gbk_file_and_downloads_rejected_lines(
     login(filer.username)
     page.get_by_role("link", name="报告编号上传").click()
     expect(page.get_by_label("季度")).to_have_value(previous.code)  # the previous quarter is proposed
+    assert_accessible(page)
     page.get_by_label("编号文件").set_input_files(str(source))
     page.get_by_role("button", name="上传并检查").click()
 
@@ -49,6 +51,7 @@ def test_filer_uploads_gbk_file_and_downloads_rejected_lines(
     expect(counts.locator("[data-count=accepted]")).to_have_text("2")
     expect(counts.locator("[data-count=duplicate_in_file]")).to_have_text("1")
     expect(counts.locator("[data-count=rejected]")).to_have_text("3")
+    assert_accessible(page)
 
     with page.expect_download() as download_info:
         rejects_link.click()
@@ -63,6 +66,7 @@ def test_filer_uploads_gbk_file_and_downloads_rejected_lines(
     # The institution's status now shows the quarter as uploaded.
     page.get_by_role("link", name="返回上传页面").click()
     expect(page.get_by_test_id("quarter-status").locator("tbody tr").first).to_contain_text("已上传")
+    assert_accessible(page)
 
     # A member of the public checks a number, without logging in.
     page.context.clear_cookies()
@@ -73,3 +77,4 @@ def test_filer_uploads_gbk_file_and_downloads_rejected_lines(
     found = page.get_by_test_id("verify-found")
     expect(found).to_contain_text("长沙浏览器检测有限公司（长沙市）")
     expect(found).to_contain_text(previous.label)
+    assert_accessible(page)

@@ -6,19 +6,14 @@ from playwright.sync_api import expect
 from filings import services as filing_services
 from filings.models import Filing
 from tests import factories
+from tests.e2e.conftest import assert_accessible, log_in, open_page
 
 pytestmark = pytest.mark.e2e
 
 
 def signed_in(browser, live_server, username):
-    context = browser.new_context(base_url=live_server.url, locale="zh-CN", timezone_id="Asia/Shanghai")
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    page.goto("/accounts/login/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill("correct-horse-battery")
-    page.get_by_role("button", name="登录").click()
-    expect(page).to_have_url("/")  # the home page; "**/" would also match the login page itself
+    context, page = open_page(browser, live_server)
+    log_in(page, username)
     return context, page
 
 
@@ -37,6 +32,7 @@ def test_reviewer_returns_with_field_comment_filer_corrects_reviewer_approves(br
     row.get_by_role("link", name="审核").click()
     # Opening the screen changes nothing; the reviewer starts the review with a button.
     expect(page.get_by_test_id("filing-status")).to_have_text("已提交")
+    assert_accessible(page)
     page.get_by_role("button", name="开始审核").click()
     expect(page.get_by_test_id("filing-status")).to_have_text("审核中")
     form = page.get_by_test_id("return-form")
@@ -53,6 +49,7 @@ def test_reviewer_returns_with_field_comment_filer_corrects_reviewer_approves(br
     expect(page.get_by_test_id("filing-status")).to_have_text("已退回")
     page.get_by_role("tab", name="记录").click()
     expect(page.get_by_test_id("timeline")).to_contain_text("请按财务报表填写营业收入。")
+    assert_accessible(page)
     context.close()
 
     # The filer is told on the home page, sees the comment beside the field, corrects and resubmits.
@@ -61,6 +58,7 @@ def test_reviewer_returns_with_field_comment_filer_corrects_reviewer_approves(br
     expect(page.get_by_test_id("review-comments")).to_contain_text("营业收入与出具报告数不匹配")
     page.get_by_role("link", name="按意见修改").click()
     expect(page.locator("#id_revenue_helptext")).to_contain_text("审核意见：请按财务报表填写营业收入。")
+    assert_accessible(page)
     page.fill("#id_revenue", "1260.5")
     page.get_by_role("button", name="保存草稿").click()
     expect(page.get_by_text("已保存草稿。")).to_be_visible()
