@@ -10,7 +10,7 @@ each may see") is tested in `tests/test_access.py`.
 """
 from django.db.models import Q
 
-from institutions.models import Institution, ReviewingAuthority
+from institutions.models import Institution, Region, ReviewingAuthority
 from reports.models import Complaint
 
 from .models import Role
@@ -242,6 +242,49 @@ def can_import_register(user) -> bool:
 def can_open_admin_site(user) -> bool:
     """The operator's admin site (reporting years, reference data, users) is for admins."""
     return _role(user) == Role.ADMIN
+
+
+# --- notices (通知公告) -----------------------------------------------------------------------------------------------
+
+_NOTICE_READERS = frozenset({Role.CITY_OFFICER, Role.PROVINCIAL_REVIEWER})
+
+
+def can_read_notices(user) -> bool:
+    """Every logged-in user reads the notices addressed to them (which ones: `visible_to`)."""
+    return _role(user) is not None
+
+
+def can_publish_notice(user, region) -> bool:
+    """A notice goes to the nation or one province: admins publish to any of them, SAMR reviewers to the nation,
+    provincial reviewers to their own province; nobody else publishes."""
+    role = _role(user)
+    if region is None or region.level not in (Region.Level.NATION, Region.Level.PROVINCE):
+        return False
+    if role == Role.ADMIN:
+        return True
+    if role == Role.SAMR_REVIEWER:
+        return region.level == Region.Level.NATION
+    return role == Role.PROVINCIAL_REVIEWER and region.pk == user.region_id
+
+
+def can_publish_notices(user) -> bool:
+    """Whether to offer 发布通知 and the publishers' list at all."""
+    return _role(user) in _NATIONWIDE or (_role(user) == Role.PROVINCIAL_REVIEWER and user.region_id is not None)
+
+
+def can_edit_notice(user, notice) -> bool:
+    """A notice is the bureau's, not one person's: whoever may publish to its region edits or withdraws it and reads
+    its read receipts."""
+    return can_publish_notice(user, notice.region)
+
+
+def notice_readers_q(region) -> Q:
+    """Who is expected to read a notice (its read receipts count them), as a filter on users: the city officers and
+    provincial reviewers of its province, or of every province for the nation's."""
+    officers = Q(role__in=list(_NOTICE_READERS))
+    if region.level == Region.Level.NATION:
+        return officers
+    return officers & (Q(region=region) | Q(region__parent=region))
 
 
 def home_page(user) -> str:

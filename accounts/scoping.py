@@ -2,7 +2,8 @@
 
 Every model a user can reach declares `scope_lookups = ScopeLookups(institution=..., city=...)`: the ORM paths from
 that model to the institution it belongs to and to that institution's city; or `ScopeLookups(owner=...)` for things a
-user owns (their exports), which only that user and admins see. `visible_to(user, model_or_queryset)`
+user owns (their exports), which only that user and admins see; or `ScopeLookups(audience=...)` for things
+addressed to the nation or one province (notices). `visible_to(user, model_or_queryset)`
 narrows a queryset accordingly; views, selectors, exports and tests all go through it.
 """
 from dataclasses import dataclass
@@ -18,6 +19,9 @@ class ScopeLookups:
     institution: str = ""  # path to the institution's primary key, e.g. "pk" or "institution"
     city: str = ""  # path to the institution's city region, e.g. "city" or "institution__city"
     owner: str = ""  # for a user's own things (exports): path to that user; only they and admins see them
+    # For things addressed to a region (notices): path to a region that is the nation or a province. Everyone sees
+    # the nation's; a province's is seen by its users (filers of its institutions, its officers and reviewers).
+    audience: str = ""
 
 
 def visible_to(user, model_or_queryset) -> models.QuerySet:
@@ -34,6 +38,8 @@ def visible_to(user, model_or_queryset) -> models.QuerySet:
     role = user.role
     if lookups.owner:
         return queryset if role == Role.ADMIN else queryset.filter(**{lookups.owner: user.pk})
+    if lookups.audience:
+        return queryset.filter(_audience_q(user, lookups.audience))
     if role in (Role.ADMIN, Role.SAMR_REVIEWER):
         return queryset
     if role == Role.PROVINCIAL_REVIEWER and user.region_id:
@@ -43,3 +49,20 @@ def visible_to(user, model_or_queryset) -> models.QuerySet:
     if role == Role.FILER and user.institution_id:
         return queryset.filter(**{lookups.institution: user.institution_id})
     return queryset.none()
+
+
+def _audience_q(user, path: str) -> models.Q:
+    """Rows addressed to the nation (a region without parent) or to the user's province; nothing for a role without
+    its region or institution (deny by default, as above)."""
+    role = user.role
+    if role in (Role.ADMIN, Role.SAMR_REVIEWER):
+        return models.Q()
+    if role == Role.PROVINCIAL_REVIEWER and user.region_id:
+        province = user.region_id
+    elif role == Role.CITY_OFFICER and user.region_id:
+        province = user.region.parent_id
+    elif role == Role.FILER and user.institution_id:
+        province = user.institution.city.parent_id
+    else:
+        return models.Q(pk__in=[])
+    return models.Q(**{f"{path}__parent__isnull": True}) | models.Q(**{path: province})

@@ -15,6 +15,7 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("summaries/", include("summaries.urls")),
     path("help/", include("portalhelp.urls")),
+    path("notices/", include("notices.urls")),
     # One login page for everyone: the admin's own login form sends to the portal's (throttled) one.
     path("admin/login/", login_not_required(RedirectView.as_view(pattern_name="login", query_string=True))),
     path("admin/", admin.site.urls),

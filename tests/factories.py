@@ -236,3 +236,32 @@ def make_sr_report(filing, centre=None, **values):
     return SocialResponsibilityReport.objects.create(
         filing=filing, centre=centre, **{**COMPLETE_SR_REPORT, **number, **values}
     )
+
+
+# --- notices (通知公告) ---------------------------------------------------------------------------------------------
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+class NoticeFactory(DjangoModelFactory):
+    """A current notice to Hunan by its provincial reviewer (pass region=region("000000") for the nation's)."""
+
+    class Meta:
+        model = "notices.Notice"
+
+    title = factory.Sequence(lambda n: f"关于统计直报工作的通知（第{n}号）")
+    body = "各市州市场监督管理局：\n\n请按时完成统计直报。"
+    region = factory.LazyFunction(lambda: region("430000"))
+    public = False
+    author = factory.SubFactory(ProvincialReviewerFactory)
+
+
+class NoticeAttachmentFactory(DjangoModelFactory):
+    class Meta:
+        model = "notices.NoticeAttachment"
+
+    notice = factory.SubFactory(NoticeFactory)
+    kind = "pdf"
+    original_name = "附件1：统计报表.pdf"
+    size = len(PDF_BYTES)
+    file = factory.django.FileField(data=PDF_BYTES, filename="attachment.pdf")

@@ -24,7 +24,7 @@ def test_the_apps_import_downwards_only():
 def test_an_import_against_the_direction_breaks_the_contract(tmp_path):
     shutil.copy(ROOT / "pyproject.toml", tmp_path)
     for package in ("config", "accounts", "jobs", "institutions", "filings", "review", "reports", "summaries",
-                    "portalhelp"):
+                    "portalhelp", "notices"):
         shutil.copytree(ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     (tmp_path / "filings" / "reverse_probe.py").write_text("from review import selectors  # noqa\n")
     result = lint_imports(tmp_path)

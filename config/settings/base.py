@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "review",
     "summaries",
     "portalhelp",  # 系统帮助: public help pages
+    "notices",  # 通知公告
 ]
 
 MIDDLEWARE = [
