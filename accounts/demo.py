@@ -19,10 +19,22 @@ DEMO_ACCOUNTS = [
 DEMO_INSTITUTION_ACCOUNTS = {"filer"}
 
 
-def create_demo_accounts() -> list[User]:
+def province_accounts(province_code: str) -> list[tuple]:
+    """A further province's demo reviewer and its capital's officer: province42, city4201 for Hubei."""
+    province = Region.objects.get(code=province_code)
+    capital = Region.objects.current().filter(parent=province).order_by("code").first()
+    return [
+        (f"province{province_code[:2]}", Role.PROVINCIAL_REVIEWER, f"{province.name}局审核员", province_code),
+        (f"city{capital.code[:4]}", Role.CITY_OFFICER, f"{capital.name}局督办员", capital.code),
+    ]
+
+
+def create_demo_accounts(province_codes=("430000",)) -> list[User]:
+    """The accounts of DEMO_ACCOUNTS (Hunan's), and for every other demo province its reviewer and one officer."""
     filer_institution = Institution.objects.filter(city__code="430100").order_by("pk").first()
+    accounts = DEMO_ACCOUNTS + [row for code in province_codes if code != "430000" for row in province_accounts(code)]
     users = []
-    for username, role, display_name, region_code in DEMO_ACCOUNTS:
+    for username, role, display_name, region_code in accounts:
         user = User(
             username=username,
             first_name=display_name,

@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Role, User
 from institutions.demo import _person
 from institutions.models import Institution, NationalCentre, ReviewingAuthority
 
@@ -195,13 +195,18 @@ def _years():
 
 
 def _reviewer(institution, reviewers):
-    return reviewers["samr" if institution.reviewing_authority == ReviewingAuthority.SAMR else "province"]
+    """SAMR's demo reviewer, or the institution's own province's (province42 for Hubei; `province` for Hunan)."""
+    if institution.reviewing_authority == ReviewingAuthority.SAMR:
+        return reviewers["samr"]
+    return reviewers.get(institution.city.parent_id, reviewers["province"])
 
 
 def seed_filings(rng, institutions) -> str:
     previous_year, year = _years()
     users = User.objects.in_bulk(["admin", "province", "samr", "filer"], field_name="username")
     reviewers = {"province": users["province"], "samr": users["samr"]}
+    reviewers.update({user.region_id: user for user in User.objects.filter(role=Role.PROVINCIAL_REVIEWER)
+                      .exclude(username="province")})
     # Seeded history is recorded under the admin account: demo institutions have no filer accounts of their own.
     system = users["admin"]
     demo_filer_institution = users["filer"].institution_id

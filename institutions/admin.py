@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
 from . import selectors, services
 from .models import (
@@ -19,14 +20,22 @@ from .models import (
 
 
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "level", "parent", "contact_name", "contact_phone", "contact_email")
-    list_filter = ("level",)
+class RegionAdmin(SimpleHistoryAdmin):
+    list_display = ("code", "name", "level", "parent", "is_current", "contact_name", "contact_phone", "contact_email")
+    list_filter = ("level", "is_current")
     search_fields = ("code", "name")
+    # The divisions themselves change only through manage.py update_divisions (ADR 0022), which keeps history.
+    readonly_fields = ("code", "name", "level", "parent", "is_current", "successor")
     fieldsets = [
-        (None, {"fields": ("code", "name", "level", "parent")}),
+        (None, {"fields": ("code", "name", "level", "parent", "is_current", "successor")}),
         ("联系方式（系统帮助中公开显示）", {"fields": ("contact_name", "contact_phone", "contact_email")}),
     ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class SiteInline(admin.TabularInline):

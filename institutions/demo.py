@@ -1,7 +1,9 @@
-"""Deterministic demo institutions for Hunan: realistic names, valid credit codes, cities weighted like the register,
-and every registry field filled after REFERENCE §3 (ownership, fields, certificate levels, sites, national centres)."""
+"""Deterministic demo institutions, Hunan's by default (seed_demo --provinces adds others): realistic names, valid
+credit codes, cities weighted like the register, and every registry field filled after REFERENCE §3 (ownership,
+fields, certificate levels, sites, national centres)."""
 import datetime
 import random
+from dataclasses import dataclass
 
 from django.utils import timezone
 from stdnum.cn import uscc
@@ -25,6 +27,51 @@ CITY_WEIGHTS = {
     "430100": 28, "430200": 7, "430300": 6, "430400": 8, "430500": 6, "430600": 7, "430700": 6,
     "430800": 2, "430900": 5, "431000": 6, "431100": 5, "431200": 5, "431300": 5, "433100": 4,
 }
+DEFAULT_PROVINCES = ("430000",)
+# Outside Hunan: the capital (the province's first city code) weighs like Changsha, every other city alike.
+CAPITAL_WEIGHT, OTHER_CITY_WEIGHT = 28, 6
+# Telephone area code of each province's capital, for the demo's numbers outside Hunan's own table (AREA_CODES).
+CAPITAL_AREA_CODES = {
+    "11": "010", "12": "022", "13": "0311", "14": "0351", "15": "0471", "21": "024", "22": "0431", "23": "0451",
+    "31": "021", "32": "025", "33": "0571", "34": "0551", "35": "0591", "36": "0791", "37": "0531", "41": "0371",
+    "42": "027", "43": "0731", "44": "020", "45": "0771", "46": "0898", "50": "023", "51": "028", "52": "0851",
+    "53": "0871", "54": "0891", "61": "029", "62": "0931", "63": "0971", "64": "0951", "65": "0991",
+}
+
+
+@dataclass
+class DemoProvince:
+    region: Region
+    short: str  # 湖南, 湖北, 广西 … as names use it
+    issuer_code: str  # its CMA issuer (places 3-4 of a provincial certificate number)
+    city_weights: dict[str, int]
+
+
+def _province_short(name: str) -> str:
+    for suffix in ("壮族自治区", "回族自治区", "维吾尔自治区", "自治区", "省", "市"):
+        if name.endswith(suffix):
+            return name.removesuffix(suffix)
+    return name
+
+
+def demo_provinces(codes=DEFAULT_PROVINCES) -> list[DemoProvince]:
+    """The provinces the demo fills, each with its cities' weights; an unknown code is refused in Chinese."""
+    regions = {r.code: r for r in Region.objects.current().filter(level=Region.Level.PROVINCE, code__in=codes)}
+    if unknown := [code for code in codes if code not in regions]:
+        raise ValueError(f"不是省级行政区划代码：{'、'.join(unknown)}（例如 430000 湖南省、420000 湖北省）")
+    issuers = dict(CmaIssuer.objects.filter(province__in=regions.values()).values_list("province__code", "code"))
+    provinces = []
+    for code in codes:
+        if code == "430000":
+            weights = CITY_WEIGHTS
+        else:
+            cities = list(Region.objects.current().filter(parent=regions[code]).order_by("code")
+                          .values_list("code", flat=True))
+            weights = {city: CAPITAL_WEIGHT if index == 0 else OTHER_CITY_WEIGHT for index, city in enumerate(cities)}
+        provinces.append(DemoProvince(regions[code], _province_short(regions[code].name), issuers[code], weights))
+    return provinces
+
+
 # (first two characters of the credit code, share): enterprises, public institutions, private non-enterprise units.
 CODE_PREFIXES = [("91", 75), ("12", 20), ("52", 5)]
 COUNTY_SUFFIXES = ["00", "02", "03", "04", "05", "11", "21", "22", "81"]
@@ -54,22 +101,40 @@ def credit_code(rng: random.Random, prefix: str, city_code: str) -> str:
     return body + uscc.calc_check_digit(body)
 
 
-def institution_name(rng: random.Random, prefix: str, city: Region, crowded: bool = False) -> str:
+def _city_place(city: Region) -> tuple[str, str]:
+    """How a name calls the city: short (长沙, 湘西) and as a public body's prefix (长沙市, 湘西州)."""
+    if city.name.endswith("市"):
+        short = city.name.removesuffix("市")
+        return short, f"{short}市"
+    if city.name.endswith("自治州"):
+        return city.name[:2], f"{city.name[:2]}州"
+    return city.name, city.name
+
+
+def institution_name(rng: random.Random, prefix: str, city: Region, crowded: bool = False,
+                     province_short: str = "湖南") -> str:
     """A plausible name; `crowded` (the plain names are used up, at national scale) mixes two brands' characters."""
-    city_short = city.name.removesuffix("市").removesuffix("土家族苗族自治州")
+    city_short, public_place = _city_place(city)
     if prefix == "12":
-        place = f"{city_short}市" if city.name.endswith("市") else "湘西州"
-        return f"{place}{rng.choice(DISTRICTS)}{rng.choice(PUBLIC_KINDS)}"
+        return f"{public_place}{rng.choice(DISTRICTS)}{rng.choice(PUBLIC_KINDS)}"
     middle, suffix = rng.choice(ENTERPRISE_KINDS)
-    place = rng.choice(["湖南", city_short, city_short])
+    place = rng.choice([province_short, city_short, city_short])
     brand = rng.choice(BRANDS)[0] + rng.choice(BRANDS)[1] if crowded else rng.choice(BRANDS)
     return f"{place}{brand}{middle}{suffix}"
 
 
-def generate_institutions(rng: random.Random, count: int) -> list[Institution]:
-    cities = {region.code: region for region in Region.objects.filter(code__in=CITY_WEIGHTS)}
-    city_codes = list(CITY_WEIGHTS)
-    weights = [CITY_WEIGHTS[code] for code in city_codes]
+def generate_institutions(rng: random.Random, count: int,
+                          provinces: list[DemoProvince] | None = None) -> list[Institution]:
+    provinces = provinces or demo_provinces()
+    if len(provinces) == 1:
+        city_weights = provinces[0].city_weights
+    else:  # each province an equal share of the institutions
+        city_weights = {code: weight / sum(p.city_weights.values())
+                        for p in provinces for code, weight in p.city_weights.items()}
+    short_of = {p.region.pk: p.short for p in provinces}
+    cities = {region.code: region for region in Region.objects.filter(code__in=city_weights).select_related("parent")}
+    city_codes = list(city_weights)
+    weights = [city_weights[code] for code in city_codes]
     prefixes, prefix_weights = zip(*CODE_PREFIXES, strict=True)
     names, codes, institutions = set(), set(), []
     misses = 0
@@ -79,7 +144,8 @@ def generate_institutions(rng: random.Random, count: int) -> list[Institution]:
         crowded = misses > 20
         if crowded and prefix == "12":
             prefix = "91"  # public-institution names are few; beyond them the register grows with enterprises
-        name, code = institution_name(rng, prefix, city, crowded), credit_code(rng, prefix, city.code)
+        name = institution_name(rng, prefix, city, crowded, short_of[city.parent_id])
+        code = credit_code(rng, prefix, city.code)
         if name in names or code in codes:
             misses += 1
             if misses > 10_000:
@@ -160,7 +226,8 @@ def fill_profile(rng, inst, fields_by_code, departments, today):
     inst.established_year = rng.randint(1958, 1999) if prefix == "12" else rng.randint(1998, FIRST_DEMO_YEAR_START.year)
     inst.legal_representative = _person(rng)
     district = rng.choice(DISTRICT_NAMES)
-    inst.registered_address = (f"湖南省{inst.city.name}{district}{rng.choice(ROADS)}{rng.randint(1, 999)}号")
+    road, number = rng.choice(ROADS), rng.randint(1, 999)
+    inst.registered_address = f"{inst.city.parent.name}{inst.city.name}{district}{road}{number}号"
     inst.division_code = inst.credit_code[2:8]
     enterprise = prefix == "91"
     inst.is_high_tech = enterprise and rng.random() < 0.14
@@ -170,7 +237,7 @@ def fill_profile(rng, inst, fields_by_code, departments, today):
     inst.has_overseas_presence = enterprise and rng.random() < 0.01
     inst.cnas_number = f"CNAS L{rng.randint(1000, 19999)}" if rng.random() < 0.25 else ""
     inst.contact_person = _person(rng)
-    inst.contact_phone = f"{AREA_CODES.get(inst.city.code, '0731')}-{rng.randint(2000000, 8999999)}"
+    inst.contact_phone = f"{_area_code(inst.city.code)}-{rng.randint(2000000, 8999999)}"
     inst.contact_email = f"lab{rng.randint(100, 99999)}@{rng.choice(['163.com', 'qq.com', '126.com', 'sina.com'])}"
     extra = rng.choices(list(FIELD_WEIGHTS), list(FIELD_WEIGHTS.values()), k=rng.choice([0, 1, 1, 2, 3]))
     return [fields_by_code[code] for code in dict.fromkeys(field_codes + extra)]
@@ -190,7 +257,8 @@ def make_certificates(rng, inst, reference, numbers, today):
     """Every institution holds at least one valid certificate: mostly provincial, some national, some both."""
     _, _, field_code, department_code = _profile(inst.name)
     level_mix = _weighted(rng, [("provincial", 86), ("national", 6), ("both", 8)])
-    levels = {"provincial": ["18"], "national": ["00"], "both": ["18", "00"]}[level_mix]
+    province = reference["province_issuer"][inst.city.parent_id]
+    levels = {"provincial": [province], "national": ["00"], "both": [province, "00"]}[level_mix]
     if rng.random() < 0.12:
         levels.append(levels[0])
     certificates = []
@@ -220,13 +288,16 @@ def make_certificates(rng, inst, reference, numbers, today):
     return certificates
 
 
-def seed_registry(rng: random.Random, count: int) -> list[Institution]:
-    """Create `count` demo institutions with their registry rows; return them (with city loaded) in pk order."""
+def seed_registry(rng: random.Random, count: int, province_codes=DEFAULT_PROVINCES) -> list[Institution]:
+    """Create `count` demo institutions of the given provinces with their registry rows; return them (with city
+    loaded) in pk order."""
     today = timezone.localdate()
-    institutions = generate_institutions(rng, count)
+    provinces = demo_provinces(province_codes)
+    institutions = generate_institutions(rng, count, provinces)
     fields_by_code = {f.code: f for f in ProfessionalField.objects.all()}
     reference = {
-        "issuers": {i.code: i for i in CmaIssuer.objects.filter(code__in=["00", "18"])},
+        "issuers": {i.code: i for i in CmaIssuer.objects.filter(code__in=["00", *(p.issuer_code for p in provinces)])},
+        "province_issuer": {p.region.pk: p.issuer_code for p in provinces},
         "fields": {f.code: f for f in CmaField.objects.all()},
         "departments": {d.code: d for d in SupervisingDepartment.objects.all()},
     }
@@ -240,7 +311,8 @@ def seed_registry(rng: random.Random, count: int) -> list[Institution]:
         site_count = 1 if rng.random() < 0.94 else rng.randint(2, 4)
         sites.append(Site(institution=inst, address=inst.registered_address, division_code=inst.division_code))
         for n in range(1, site_count):
-            address = f"湖南省{inst.city.name}{rng.choice(DISTRICT_NAMES)}{rng.choice(ROADS)}{rng.randint(1, 999)}号"
+            address = (f"{inst.city.parent.name}{inst.city.name}{rng.choice(DISTRICT_NAMES)}{rng.choice(ROADS)}"
+                       f"{rng.randint(1, 999)}号")
             sites.append(
                 Site(institution=inst, address=f"{address}（第{n + 1}场所）", division_code=inst.division_code)
             )
@@ -269,12 +341,13 @@ def seed_registry(rng: random.Random, count: int) -> list[Institution]:
 
     # About 1 % lead a national quality inspection centre, some with co-building entities.
     leads = rng.sample(institutions, k=max(1 if count >= 20 else 0, count // 100))
+    short_of = {p.region.pk: p.short for p in provinces}
     centres = []
     for index, lead in enumerate(leads):
         subject = CENTRE_SUBJECTS[index % len(CENTRE_SUBJECTS)]
         suffix = "" if index < len(CENTRE_SUBJECTS) else str(index // len(CENTRE_SUBJECTS) + 1)
         centres.append(NationalCentre(
-            name=f"国家{subject}质量检验检测中心（湖南）{suffix}", lead_institution=lead,
+            name=f"国家{subject}质量检验检测中心（{short_of[lead.city.parent_id]}）{suffix}", lead_institution=lead,
             approval_number=f"国市监检测〔{rng.randint(2015, 2023)}〕{rng.randint(10, 300)}号",
         ))
     NationalCentre.objects.bulk_create(centres)
@@ -287,23 +360,24 @@ def seed_registry(rng: random.Random, count: int) -> list[Institution]:
     return list(Institution.objects.select_related("city").order_by("pk"))
 
 
-# Telephone area codes of Hunan's cities (长株潭 share 0731), for the demo bureaus' contacts.
-AREA_CODES = {
-    "430100": "0731", "430200": "0731", "430300": "0731", "430400": "0734", "430500": "0739", "430600": "0730",
-    "430700": "0736", "430800": "0744", "430900": "0737", "431000": "0735", "431100": "0746", "431200": "0745",
-    "431300": "0738", "433100": "0743",
-}
+def _area_code(city_code: str) -> str:
+    return AREA_CODES.get(city_code) or CAPITAL_AREA_CODES[city_code[:2]]
+
+
 DEMO_CONTACTS = ["王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "胡", "朱"]
 
 
-def seed_bureau_contacts() -> None:
-    """Demo contacts of the Hunan bureaus (系统帮助 → 联系方式); fixed, so the demo's random stream is untouched."""
-    province = Region.objects.get(code="430000")
-    province.contact_name, province.contact_phone = "认可检测处（演示）", "0731-89990000"
-    province.contact_email = "rjc@demo.example.cn"
-    province.save()
-    for (code, area), surname in zip(AREA_CODES.items(), DEMO_CONTACTS, strict=True):
-        Region.objects.filter(code=code).update(
-            contact_name=f"{surname}科长（演示）", contact_phone=f"{area}-8{code[2:4]}00000",
-            contact_email=f"jcc{code}@demo.example.cn",
-        )
+def seed_bureau_contacts(province_codes=DEFAULT_PROVINCES) -> None:
+    """Demo contacts of the bureaus (系统帮助 → 联系方式); fixed, so the demo's random stream is untouched."""
+    for province in Region.objects.filter(code__in=province_codes):
+        province.contact_name = "认可检测处（演示）"
+        province.contact_phone = f"{CAPITAL_AREA_CODES[province.code[:2]]}-89990000"
+        province.contact_email = f"rjc{province.code[:2]}@demo.example.cn"
+        province.save()
+        cities = Region.objects.current().filter(parent=province).order_by("code")
+        for index, city in enumerate(cities):
+            Region.objects.filter(pk=city.pk).update(
+                contact_name=f"{DEMO_CONTACTS[index % len(DEMO_CONTACTS)]}科长（演示）",
+                contact_phone=f"{_area_code(city.code)}-8{city.code[2:4]}00000",
+                contact_email=f"jcc{city.code}@demo.example.cn",
+            )
