@@ -10,10 +10,11 @@ _REVIEW = ("审核队列", "review:queue", "clipboard-check")
 _PROGRESS = ("填报进度", "review:progress", "list-check")
 _REPORT_NUMBERS = ("报告编号", "reports:missing", "upc-scan")
 _COMPLAINTS = ("编号投诉", "reports:complaints", "megaphone")
+_NOTICES = ("通知公告", "notices:list", "newspaper")  # everyone's
 
 # A filer's own pages.
 OWN_INSTITUTION = [("年度填报", "filings:home", "pencil-square"), ("本单位信息", "institutions:mine", "building"),
-                   ("报告编号上传", "reports:upload", "upc-scan")]
+                   ("报告编号上传", "reports:upload", "upc-scan"), _NOTICES]
 # A regulator's pages, in this order, each with the capability that shows it.
 REGULATOR = [
     (_REVIEW, can.can_review),
@@ -24,6 +25,7 @@ REGULATOR = [
     (_COMPLAINTS, can.can_follow_complaints),
     (_DASHBOARD, can.can_view_dashboard),
     (_EXPORTS, can.can_export_summaries),
+    (_NOTICES, can.can_read_notices),
 ]
 
 
