@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from filings import pdf, services
 from filings.models import AnnualReport, SocialResponsibilityReport
+from filings.templatetags.snapshot_text import snapshot_value
 from institutions.models import Institution, ReviewingAuthority
 from tests import factories
 
@@ -196,3 +197,16 @@ def test_file_names_say_year_and_document_once(logged_in, submitted, sr_report):
         response = logged_in.get(reverse("filings:pdf_centre" if len(args) == 3 else "filings:pdf", args=args))
         disposition = unquote(response["Content-Disposition"])
         assert name in disposition and "年度年度" not in disposition, disposition
+
+
+def test_review_screen_reads_deputies_and_the_attachment_and_links_the_sr_pdf(client, submitted, sr_report):
+    client.force_login(factories.ProvincialReviewerFactory())
+    body = client.get(reverse("review:detail", args=[submitted.pk])).content.decode()
+    assert "王副主任（座机 0731-88880002，手机 13700000000）" in body and "[{" not in body
+    assert "附件：2023年度社会责任报告附页" in body and "sr-documents/" not in body
+    assert reverse("filings:pdf_centre", args=[submitted.pk, "sr-report", sr_report.centre_id]) in body
+
+
+def test_snapshot_values_read_as_text():
+    assert snapshot_value([]) == "" and snapshot_value(None) == "" and snapshot_value(0) == "0"
+    assert snapshot_value([{"name": "王", "phone": "", "mobile": "13700000000"}]) == "王（手机 13700000000）"
