@@ -72,7 +72,7 @@ def filing_progress_by_city(institutions, year):
         for status in Filing.Status.values
     }
     rows = (
-        institutions.values("city_id", "city__code", "city__name")
+        institutions.values("city_id", "city__code", "city__name", "city__parent__code", "city__parent__name")
         .annotate(total=Count("id", distinct=True), **counts)
         .order_by("city__code")
     )
@@ -83,9 +83,23 @@ def filing_progress_by_city(institutions, year):
                         **{status: row[status] for status in Filing.Status.values}}
         result.append({
             "city_id": row["city_id"], "city_code": row["city__code"], "city": row["city__name"],
+            "province_code": row["city__parent__code"], "province": row["city__parent__name"],
             **state_counts, **handed_in_counts(state_counts),
         })
     return result
+
+
+def progress_by_province(city_rows: list[dict]) -> list[dict]:
+    """filing_progress_by_city's rows summed per province (SAMR's national view): the same keys, `city_code` and
+    `city` naming the province, in code order."""
+    provinces = {}
+    for row in city_rows:
+        provinces.setdefault((row["province_code"], row["province"]), []).append(row)
+    return [
+        {"city_id": None, "city_code": code, "city": name, "province_code": code, "province": name,
+         **progress_totals(rows)}
+        for (code, name), rows in sorted(provinces.items())
+    ]
 
 
 def progress_totals(progress_rows: list[dict]) -> dict:

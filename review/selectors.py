@@ -9,7 +9,13 @@ from accounts import permissions
 from accounts.permissions import authority_q
 from accounts.scoping import visible_to
 from filings.models import Extension, Filing, FilingSnapshot, ReportingYear
-from filings.progress import PROGRESS_STATES, filing_progress_by_city, not_handed_in_q, progress_totals
+from filings.progress import (
+    PROGRESS_STATES,
+    filing_progress_by_city,
+    not_handed_in_q,
+    progress_by_province,
+    progress_totals,
+)
 from filings.selectors import (
     RETURNING_ACTIONS,
     current_year,
@@ -126,13 +132,16 @@ def progress_years():
     return ReportingYear.objects.order_by("-year")
 
 
-def progress_cities(user, year, province=None):
-    """Per city in the user's scope: counts and shares by state, the handed-in count and rate (filings.progress's
-    rule) and the rank by rate. Figures come from the same grouped query as the summary workbook's 填报进度 sheet."""
+def progress_cities(user, year, province=None, by_province=False):
+    """Per city in the user's scope (per province with `by_province`: SAMR's national view): counts and shares by
+    state, the handed-in count and rate (filings.progress's rule) and the rank by rate. Figures come from the same
+    grouped query as the summary workbook's 填报进度 sheet."""
     institutions = visible_to(user, Institution)
     if province is not None:
         institutions = institutions.filter(city__parent=province)
     rows = filing_progress_by_city(institutions, year)
+    if by_province:
+        rows = progress_by_province(rows)
     for row in rows:
         total = row["total"] or 0
         row["shares"] = {

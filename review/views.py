@@ -258,14 +258,15 @@ def progress(request):
         messages.info(request, "管理员尚未设置统计年度。")
         return redirect("home")
     province = _province(request)
-    rows, ranked = selectors.progress_cities(request.user, year, province)
-    provinces = None
-    if permissions.can_view_nation(request.user):
-        provinces = Region.objects.filter(level=Region.Level.PROVINCE).order_by("code")
+    nation = permissions.can_view_nation(request.user)
+    by_province = nation and province is None  # the nation per province; a province per city
+    rows, ranked = selectors.progress_cities(request.user, year, province, by_province=by_province)
+    provinces = Region.objects.current().filter(level=Region.Level.PROVINCE).order_by("code") if nation else None
     return render(request, "review/progress.html", {
         "year": year, "years": selectors.progress_years(), "rows": rows, "ranked": ranked,
         "totals": selectors.totals(rows), "days_left": days_left(year), "province": province,
-        "provinces": provinces, "show_ranking": permissions.can_view_city_ranking(request.user),
+        "provinces": provinces, "by_province": by_province,
+        "show_ranking": permissions.can_view_city_ranking(request.user),
         "state_labels": [PROGRESS_LABELS[state] for state in PROGRESS_STATES], "rule": RULE_TEXT,
     })
 

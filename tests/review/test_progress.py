@@ -208,3 +208,22 @@ def test_chasing_page_issues_the_same_number_of_queries_for_few_and_many_records
     many, more_rows = count()
     assert (rows, more_rows) == (1, 5)
     assert few == many
+
+
+def test_samr_sees_the_nation_per_province_and_each_province_per_city(population, client, year):
+    wuhan = factories.region("420100")
+    factories.InstitutionFactory(name="武汉未开始", city=wuhan)
+    client.force_login(factories.SamrReviewerFactory())
+    response = client.get(reverse("review:progress"), {"year": year.year})
+    rows = {r["city"]: r for r in response.context["rows"]}
+    assert list(rows) == ["湖北省", "湖南省"] and response.context["by_province"]
+    hunan = rows["湖南省"]
+    assert (hunan["total"], hunan["approved"], hunan["not_started"], hunan["handed_in"]) == (9, 2, 3, 4)
+    assert (rows["湖北省"]["total"], rows["湖北省"]["handed_in_rate"]) == (1, 0)
+    page = response.content.decode()
+    assert "省份提交率排名" in page and "市州提交率排名" not in page
+    assert f"?year={year.year}&province=430000" in page  # a province opens per city
+    # The province's own view is per city, with the same totals.
+    by_city = client.get(reverse("review:progress"), {"year": year.year, "province": "430000"})
+    assert [r["city"] for r in by_city.context["rows"]] == ["长沙市", "株洲市"]
+    assert by_city.context["totals"]["handed_in"] == hunan["handed_in"]

@@ -21,7 +21,8 @@ def test_progress_counts_each_institution_once_by_this_years_state():
     rows = {row["city_code"]: row for row in filing_progress_by_city(Institution.objects.all(), year)}
 
     assert rows["430100"] == {
-        "city_id": changsha.pk, "city_code": "430100", "city": "长沙市", "total": 3, "not_started": 1,
+        "city_id": changsha.pk, "city_code": "430100", "city": "长沙市", "province_code": "430000",
+        "province": "湖南省", "total": 3, "not_started": 1,
         "draft": 0, "submitted": 1, "in_review": 0, "returned": 0, "approved": 1,
         "handed_in": 2, "not_handed_in": 1, "handed_in_rate": 2 / 3,
     }
