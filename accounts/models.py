@@ -21,6 +21,10 @@ class PortalUserManager(UserManager):
         """Active filers (of the related institution, through `institution.users`): who hears of its filing."""
         return self.filter(role=Role.FILER, is_active=True)
 
+    def provincial_reviewers(self):
+        """Active provincial reviewers (each of their own province)."""
+        return self.filter(role=Role.PROVINCIAL_REVIEWER, is_active=True)
+
     def complaint_handlers(self, city):
         """The active city officers of `city` (a region or its id), who receive and handle its complaints."""
         return self.filter(role=Role.CITY_OFFICER, region=city, is_active=True)

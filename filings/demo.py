@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Role, User
+from accounts.models import User
 from institutions.demo import _person
 from institutions.models import Institution, NationalCentre, ReviewingAuthority
 
@@ -205,8 +205,8 @@ def seed_filings(rng, institutions) -> str:
     previous_year, year = _years()
     users = User.objects.in_bulk(["admin", "province", "samr", "filer"], field_name="username")
     reviewers = {"province": users["province"], "samr": users["samr"]}
-    reviewers.update({user.region_id: user for user in User.objects.filter(role=Role.PROVINCIAL_REVIEWER)
-                      .exclude(username="province")})
+    further = User.objects.provincial_reviewers().exclude(username="province")  # seed_demo --provinces
+    reviewers.update({user.region_id: user for user in further})
     # Seeded history is recorded under the admin account: demo institutions have no filer accounts of their own.
     system = users["admin"]
     demo_filer_institution = users["filer"].institution_id
