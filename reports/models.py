@@ -111,11 +111,14 @@ class ReportNumber(models.Model):
     class Meta:
         verbose_name = "检验检测报告编号"
         verbose_name_plural = "检验检测报告编号"
-        # Also serves the public lookup by number (its leading column). On PostgreSQL the year is part of the key
-        # because the table is partitioned by year; the ingest refuses a number already stored in another year.
+        # The key leads with the institution: an upload inserts one institution's numbers, so its index entries
+        # land together, and the ingest's check for numbers stored in another year reads one institution's range.
+        # On PostgreSQL the year is part of the key because the table is partitioned by year. The public lookup by
+        # number has its own index (ADR 0026).
         constraints = [
-            models.UniqueConstraint(fields=["number", "institution", "year"], name="reports_reportnumber_uniq"),
+            models.UniqueConstraint(fields=["institution", "number", "year"], name="reports_reportnumber_uniq"),
         ]
+        indexes = [models.Index(fields=["number"], name="reports_reportnumber_number")]
 
     def __str__(self):
         return self.number
