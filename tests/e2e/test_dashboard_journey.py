@@ -23,7 +23,10 @@ def test_reviewer_reads_the_dashboard_charts(page, login, transactional_db):
     page.get_by_label("统计年度").select_option(label="2025年度")
     page.get_by_role("button", name="查看").click()
     expect(page.get_by_test_id("figure-counted")).to_have_text("2")
-    expect(page.get_by_test_id("figure-counted").locator("..")).to_contain_text("-33.3%")
+    # The two approved institutions were counted last year too (同口径: no change); last year counted three.
+    expect(page.get_by_test_id("figure-counted-same")).to_contain_text("同口径")
+    expect(page.get_by_test_id("figure-counted-same")).to_contain_text("0.0%")
+    expect(page.get_by_test_id("figure-counted-all")).to_contain_text("全部机构 −33.3%")
     for chart in ("filing-states", "by-city", "top-fields", "year-on-year", "by-nature", "by-ownership"):
         expect(page.locator(f"#chart-{chart} canvas").first).to_be_attached()
     assert_accessible(page)
