@@ -125,3 +125,19 @@ def test_no_next_when_the_filing_is_the_only_one(submit, province_reviewer, clie
     client.force_login(province_reviewer)
     response = client.get(reverse("review:detail", args=[filing.pk]))
     assert response.context["next_filing"] is None and 'data-testid="next-filing"' not in response.content.decode()
+
+
+@pytest.mark.parametrize("after", ["abc", "-1", "99999999999999999999999", ""])
+def test_a_bad_or_foreign_decided_filing_in_the_address_only_hides_next(submit, province_reviewer, client, after):
+    submit(name="长沙甲")
+    client.force_login(province_reviewer)
+    response = client.get(reverse("review:queue"), {"after": after})
+    assert response.status_code == 200 and response.context["next_filing"] is None
+
+
+def test_next_never_reveals_a_filing_outside_the_reviewers_scope(submit, province_reviewer, client):
+    hubei = submit(name="湖北检测有限公司", city=factories.CityFactory(code="420100").code)
+    submit(name="长沙甲")
+    client.force_login(province_reviewer)
+    response = client.get(reverse("review:queue"), {"after": hubei.pk})
+    assert response.context["next_filing"] is None and "湖北检测有限公司" not in response.content.decode()
