@@ -177,16 +177,18 @@ def _breakdown_annotations():
     return {key: INDICATOR_BY_KEY[key].aggregate() for key in BREAKDOWN_KEYS}
 
 
-def breakdown_by_city(institutions, year: int, *, include_submitted: bool) -> list[dict]:
-    """[{code, label, <indicator>…}] for every city with institutions in scope (the same cities as the 填报进度
-    table; zeros where none counts), in city-code order; one grouped query."""
+def breakdown_by_area(institutions, year: int, *, include_submitted: bool, by_province: bool = False) -> list[dict]:
+    """[{code, label, <indicator>…}] for every city (or province, for the nation) with institutions in scope (the same
+    areas as the 填报进度 table; zeros where none counts), in code order; one grouped query."""
     counted = Q(filings__year__year=year, filings__status__in=counted_statuses(include_submitted))
+    area = "city__parent" if by_province else "city"
     rows = (
-        institutions.values("city__code", "city__name")
+        institutions.values(f"{area}__code", f"{area}__name")
         .annotate(**{key: INDICATOR_BY_KEY[key].aggregate(counted, path="filings__") for key in BREAKDOWN_KEYS})
-        .order_by("city__code")
+        .order_by(f"{area}__code")
     )
-    return [{"code": row["city__code"], "label": row["city__name"], **_clean(row, BREAKDOWN_KEYS)} for row in rows]
+    return [{"code": row[f"{area}__code"], "label": row[f"{area}__name"], **_clean(row, BREAKDOWN_KEYS)}
+            for row in rows]
 
 
 def breakdown_by_choice(institutions, year: int, field: str, *, include_submitted: bool) -> list[dict]:

@@ -230,8 +230,12 @@ def build_summary(job, workbook, progress):
 
     # 按市州
     progress(1 / steps, "正在汇总：按市州")
-    by_city = aggregates.breakdown_by_city(institutions, year, include_submitted=include_submitted)
+    by_city = aggregates.breakdown_by_area(institutions, year, include_submitted=include_submitted)
     total = {key: sum(row[key] for row in by_city) for key in aggregates.BREAKDOWN_KEYS}
+    if job.region.level == job.region.Level.NATION:  # the nation also per province, summed the same way
+        by_province = aggregates.breakdown_by_area(institutions, year, include_submitted=include_submitted,
+                                                   by_province=True)
+        _write_breakdown(workbook, "按省份", "省份", by_province, [f"{scope} 按省份", basis], total=total)
     _write_breakdown(workbook, "按市州", "市州", by_city, [f"{scope} 按市州", basis], total=total)
 
     # 按机构性质, 按所有制

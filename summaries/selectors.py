@@ -46,7 +46,8 @@ def dashboard_figures(user, region, year: int | None, *, include_submitted: bool
         "year": year,
         "include_submitted": include_submitted,
         "basis": aggregates.basis_text(include_submitted),
-        "filing_states": [], "handed_in": None, "by_city": [], "by_nature": [], "by_ownership": [], "top_fields": [],
+        "filing_states": [], "handed_in": None, "by_area": [], "area_label": "市州",
+        "by_nature": [], "by_ownership": [], "top_fields": [],
         "year_on_year": [], "same_institutions_note": "",
     }
     reporting_year = ReportingYear.objects.filter(year=year).first() if year else None
@@ -61,9 +62,11 @@ def dashboard_figures(user, region, year: int | None, *, include_submitted: bool
         "handed_in": progress["handed_in"], "not_handed_in": progress["not_handed_in"],
         "rate_pct": None if progress["handed_in_rate"] is None else round(progress["handed_in_rate"] * 100, 1),
     }
-    figures["by_city"] = [
+    by_province = region.level == region.Level.NATION  # the nation per province; a province or a city per city
+    figures["area_label"] = "省份" if by_province else "市州"
+    figures["by_area"] = [
         (row["label"], row["institutions"], _number(row["revenue"]))
-        for row in aggregates.breakdown_by_city(institutions, year, **counting)
+        for row in aggregates.breakdown_by_area(institutions, year, by_province=by_province, **counting)
     ]
     for key, field in (("by_nature", "nature"), ("by_ownership", "ownership")):
         figures[key] = [

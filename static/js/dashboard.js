@@ -85,7 +85,7 @@
     });
   }
   pie("chart-filing-states", figures.filing_states);
-  byCity("chart-by-city", figures.by_city);
+  byCity("chart-by-city", figures.by_area);
   bar("chart-top-fields", figures.top_fields, true);
   yearOnYear("chart-year-on-year", figures.year_on_year);
   pie("chart-by-nature", figures.by_nature);

@@ -30,7 +30,8 @@ def test_province_dashboard_counts_the_approved_filings_of_the_year(client, popu
     # handed in: b, c and the approved a, d; not: e (draft), f (returned) and h (no filing)
     assert figures["handed_in"] == {"handed_in": 4, "not_handed_in": 3, "rate_pct": round(4 / 7 * 100, 1)}
     revenue = {key: float(statistics_of(key)["revenue"]) for key in "ad"}
-    assert figures["by_city"] == [["长沙市", 1, revenue["a"]], ["株洲市", 1, revenue["d"]]]
+    assert figures["area_label"] == "市州"
+    assert figures["by_area"] == [["长沙市", 1, revenue["a"]], ["株洲市", 1, revenue["d"]]]
     assert dict(figures["top_fields"]) == {"水质": 2, "食品及食品接触材料": 1}
     assert dict(figures["by_nature"]) == {"企业": 1, "事业单位": 1, "其他（机关、社会团体等）": 0}
     institutions = next(row for row in figures["year_on_year"] if row["key"] == "institutions")
@@ -43,8 +44,8 @@ def test_including_submitted_filings_changes_the_dashboard_as_it_says(client, po
     client.force_login(factories.ProvincialReviewerFactory())
     response = client.get(reverse("summaries:dashboard"), {"year": 2025, "include_submitted": "1"})
     figures = _figures(response)
-    assert [row[:2] for row in figures["by_city"]] == [["长沙市", 3], ["株洲市", 1]]
-    assert figures["by_city"][0][2] == float(sum(statistics_of(key)["revenue"] for key in "abc"))
+    assert [row[:2] for row in figures["by_area"]] == [["长沙市", 3], ["株洲市", 1]]
+    assert figures["by_area"][0][2] == float(sum(statistics_of(key)["revenue"] for key in "abc"))
     assert "审核通过、审核中和已提交" in response.content.decode()
 
 
@@ -65,10 +66,16 @@ def test_every_dashboard_figure_equals_the_workbooks(client, population, include
 
     progress = table(workbook, "填报进度")[2]["合计"]
     assert [count for _label, count in figures["filing_states"]] == list(progress[2:8])
-    by_city = {label: row for label, row in table(workbook, "按市州")[2].items() if label != "合计"}
-    assert [(label, n, Decimal(str(revenue))) for label, n, revenue in figures["by_city"]] == [
-        (label, row[1], Decimal(str(row[3]))) for label, row in by_city.items()
+    # The nation per province (its own sheet), a province or a city per city.
+    sheet = "按省份" if region_code == "000000" else "按市州"
+    assert figures["area_label"] == sheet.removeprefix("按")
+    by_area = {label: row for label, row in table(workbook, sheet)[2].items() if label != "合计"}
+    assert [(label, n, Decimal(str(revenue))) for label, n, revenue in figures["by_area"]] == [
+        (label, row[1], Decimal(str(row[3]))) for label, row in by_area.items()
     ]
+    if region_code == "000000":
+        assert list(by_area) == ["湖北省", "湖南省"]
+        assert table(workbook, "按省份")[2]["合计"] == table(workbook, "按市州")[2]["合计"]
     fields = table(workbook, "按专业领域")[2]
     assert figures["top_fields"] and all(fields[label][1] == n for label, n in figures["top_fields"])
     assert dict(figures["by_nature"]) == {
@@ -126,7 +133,7 @@ def test_without_a_reporting_year_only_the_register_is_shown(client, two_provinc
     client.force_login(two_provinces["users"]["admin"])
     response = client.get(reverse("summaries:dashboard"))
     assert "尚未设立统计年度" in response.content.decode()
-    assert _figures(response)["institution_total"] == 4 and _figures(response)["by_city"] == []
+    assert _figures(response)["institution_total"] == 4 and _figures(response)["by_area"] == []
 
 
 @pytest.mark.django_db
