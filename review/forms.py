@@ -6,7 +6,8 @@ from django.utils import timezone
 
 from config.widgets import DateInput, DateTimeInput
 from filings.models import Filing
-from institutions.models import ProfessionalField
+from institutions.fields import CityChoiceIterator
+from institutions.models import ProfessionalField, Region
 from institutions.selectors import name_or_code_q
 
 from .models import ChasingRecord
@@ -21,6 +22,9 @@ class QueueFilter(django_filters.FilterSet):
     """Filters of the review queue; the base queryset is already scoped by review.selectors.review_queue."""
 
     q = django_filters.CharFilter(label="机构名称或信用代码", method="filter_search")
+    province = django_filters.ModelChoiceFilter(
+        field_name="institution__city__parent", label="省份", queryset=None, empty_label="全部省份"
+    )
     city = django_filters.ModelChoiceFilter(
         field_name="institution__city", label="市州", queryset=None, empty_label="全部市州"
     )
@@ -47,7 +51,14 @@ class QueueFilter(django_filters.FilterSet):
 
     def __init__(self, *args, cities=None, **kwargs):
         super().__init__(*args, **kwargs)
+        provinces = Region.objects.filter(pk__in=cities.values("parent_id")).order_by("code")
+        self.filters["province"].queryset = provinces
         self.filters["city"].queryset = cities
+        if len(provinces) < 2:  # a province's or a city's reviewer: nothing to choose (before the form is built)
+            del self.filters["province"]
+        else:
+            self.form.fields["province"].queryset = provinces
+        self.form.fields["city"].iterator = CityChoiceIterator  # grouped by province (SAMR: every city)
         self.form.fields["city"].queryset = cities
         for field in self.form.fields.values():
             if isinstance(field.widget, forms.Select):

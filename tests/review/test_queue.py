@@ -108,3 +108,23 @@ def test_queue_is_paginated(submit, province_reviewer, client, monkeypatch):
     second = client.get(reverse("review:queue"), {"page": 2})
     assert len(first.context["page"].object_list) == 2 and len(second.context["page"].object_list) == 1
     assert "第 1 / 2 页" in first.content.decode()
+
+
+def test_samr_narrows_the_national_queue_by_province_and_cities_come_grouped(submit, samr_reviewer, client):
+    submit(name="长沙总局审", city="430100", authority=SAMR)
+    submit(name="武汉总局审", city="420100", authority=SAMR)
+    client.force_login(samr_reviewer)
+    response = client.get(reverse("review:queue"))
+    form = response.context["filter"].form
+    assert [p.name for p in form.fields["province"].queryset] == ["湖北省", "湖南省"]
+    assert '<optgroup label="湖北省">' in str(form["city"]) and '<optgroup label="湖南省">' in str(form["city"])
+    hunan = factories.region("430000")
+    narrowed = client.get(reverse("review:queue"), {"province": hunan.pk})
+    assert [f.institution.name for f in narrowed.context["page"]] == ["长沙总局审"]
+
+
+def test_a_provincial_reviewer_has_no_province_filter(submit, province_reviewer, client):
+    submit(name="长沙省审", city="430100")
+    client.force_login(province_reviewer)
+    form = client.get(reverse("review:queue")).context["filter"].form
+    assert "province" not in form.fields
