@@ -156,6 +156,35 @@ def can_grant_extensions(user) -> bool:
     return _role(user) in _REVIEWERS
 
 
+def can_request_extension(user, filing) -> bool:
+    """延期申请 for a filing: only the institution's own filers ask (before its deadline; filings.extensions)."""
+    return is_own_filer(user, filing.institution_id)
+
+
+def can_handle_extension_requests(user) -> bool:
+    """The list of pending extension requests (menu, home page count): city officers comment, reviewers decide."""
+    return _role(user) == Role.CITY_OFFICER or can_grant_extensions(user)
+
+
+def can_comment_extension_request(user, filing) -> bool:
+    """The city officers of the institution's city add their opinion to its extension request."""
+    return _role(user) == Role.CITY_OFFICER and _in_area(user, filing.institution_id)
+
+
+def can_decide_extension_request(user, filing) -> bool:
+    """Granting or refusing a request is granting an extension: the same predicate."""
+    return can_grant_extension(user, filing.institution_id)
+
+
+def extension_request_handlers_q(institution) -> Q:
+    """Who hears of an institution's extension request, as a filter on users: the city officers of its city and the
+    reviewers of its reviewing authority (the province's, or SAMR's)."""
+    officers = Q(role=Role.CITY_OFFICER, region_id=institution.city_id)
+    if institution.reviewing_authority == ReviewingAuthority.SAMR:
+        return officers | Q(role=Role.SAMR_REVIEWER)
+    return officers | Q(role=Role.PROVINCIAL_REVIEWER, region_id=institution.city.parent_id)
+
+
 # --- supervision: progress, chasing, reminders, complaints ----------------------------------------------------------
 
 def can_view_progress(user) -> bool:

@@ -8,7 +8,7 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 
 from config.uploads import FileRefused, UnsafeArchive, ZipLimits, open_zip
-from config.widgets import FileInput
+from config.widgets import DateTimeInput, FileInput
 
 from .checks import SPLITS
 from .models import AnnualReport, FilingStatistics, SocialResponsibilityReport
@@ -360,3 +360,32 @@ class ExplanationForm(forms.Form):
     def explanations(self) -> dict:
         return {name.removeprefix("explain_"): value for name, value in self.cleaned_data.items()
                 if name.startswith("explain_")}
+
+
+# --- 延期申请 (filings.extensions checks the dates against the deadline) ---------------------------------------------
+
+EXTENSION_UNTIL = {
+    "widget": DateTimeInput(attrs={"class": "form-control"}), "input_formats": ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+}
+
+
+class ExtensionRequestForm(forms.Form):
+    until = forms.DateTimeField(label="申请延期至", **EXTENSION_UNTIL, error_messages={
+        "required": "请填写申请延期的时间。", "invalid": "延期时间格式不正确（年-月-日 时:分）。"})
+    reason = forms.CharField(label="延期原因", max_length=500,
+                             widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"}),
+                             error_messages={"required": "请填写延期原因。", "max_length": "延期原因不能超过500字。"})
+
+
+class ExtensionCommentForm(forms.Form):
+    comment = forms.CharField(label="市州局意见", max_length=500, error_messages={
+        "required": "请填写意见。", "max_length": "意见不能超过500字。"})
+
+
+class ExtensionDecisionForm(forms.Form):
+    """Grant (until: blank for the requested date) or refuse (comment required: the service says so)."""
+
+    until = forms.DateTimeField(label="批准延期至", required=False, **EXTENSION_UNTIL,
+                                error_messages={"invalid": "延期时间格式不正确（年-月-日 时:分）。"})
+    comment = forms.CharField(label="审核意见", max_length=500, required=False,
+                              error_messages={"max_length": "审核意见不能超过500字。"})

@@ -102,6 +102,66 @@ class Extension(models.Model):
         return f"{self.institution} 延期至 {timezone.localtime(self.until):%Y-%m-%d %H:%M}"
 
 
+class ExtensionRequest(models.Model):
+    """延期申请: a filer asks, before its deadline, to file until a later date; the city officer may comment and the
+    reviewing authority grants (writing an `Extension`, possibly to an earlier date) or refuses. The row is its own
+    record: who asked, commented and decided, and when (filings.extensions)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待审核"
+        GRANTED = "granted", "已批准"
+        REFUSED = "refused", "已拒绝"
+        WITHDRAWN = "withdrawn", "已撤回"
+
+    filing = models.ForeignKey(
+        "Filing", verbose_name="填报", on_delete=models.CASCADE, related_name="extension_requests"
+    )
+    requested_until = models.DateTimeField("申请延期至")
+    reason = models.CharField("延期原因", max_length=500)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="申请人", on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField("申请时间", default=timezone.now)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
+    officer_comment = models.CharField("市州局意见", max_length=500, blank=True)
+    officer_comment_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="市州局意见人", on_delete=models.PROTECT, related_name="+", null=True,
+        blank=True,
+    )
+    officer_comment_at = models.DateTimeField("市州局意见时间", null=True, blank=True)
+    decision_comment = models.CharField("审核意见", max_length=500, blank=True)
+    granted_until = models.DateTimeField("批准延期至", null=True, blank=True)
+    extension = models.OneToOneField(
+        Extension, verbose_name="延期", on_delete=models.SET_NULL, null=True, blank=True, related_name="request"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="处理人", on_delete=models.PROTECT, related_name="+", null=True,
+        blank=True,
+    )
+    decided_at = models.DateTimeField("处理时间", null=True, blank=True)
+
+    scope_lookups = ScopeLookups(institution="filing__institution", city="filing__institution__city")
+
+    class Meta:
+        verbose_name = "延期申请"
+        verbose_name_plural = "延期申请"
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["filing"], condition=models.Q(status="pending"), name="one_pending_extension_request",
+                violation_error_message="本填报已有待审核的延期申请。",
+            ),
+            models.CheckConstraint(
+                condition=(models.Q(granted_until__isnull=True)
+                           | models.Q(granted_until__lte=models.F("requested_until"))),
+                name="extension_granted_not_after_requested",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.filing} 申请延期至 {timezone.localtime(self.requested_until):%Y-%m-%d %H:%M}"
+
+
 class Filing(models.Model):
     """One legal entity's filing for one reporting year: statistics, annual report, social responsibility reports."""
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 from accounts.scoping import visible_to
 from institutions.models import NationalCentre
 
-from .models import Extension, Filing, FilingStatistics, ReportingYear, SocialResponsibilityReport
+from .models import Extension, ExtensionRequest, Filing, FilingStatistics, ReportingYear, SocialResponsibilityReport
 
 # While the filer may still change the filing its parts follow the register; once handed in, the submission counts.
 FOLLOWS_REGISTER = (Filing.Status.DRAFT, Filing.Status.RETURNED)
@@ -129,14 +129,66 @@ def sr_reports_in_force(filing) -> list[tuple]:
 
 
 def timeline(filing):
-    """Every transition with its comment and the field comments attached to it, oldest first."""
+    """Every transition with its comment and the field comments attached to it, and every step of the filing's
+    extension requests (ExtensionEvent), oldest first."""
     transitions = list(filing.transitions.select_related("actor").order_by("at", "pk"))
     comments = {}
     for comment in filing.field_comments.order_by("pk"):
         comments.setdefault(comment.transition_id, []).append(comment)
     for transition in transitions:
         transition.field_comment_list = comments.get(transition.pk, [])
-    return transitions
+    return sorted(transitions + extension_events(filing), key=lambda entry: entry.at)
+
+
+@dataclass(frozen=True)
+class ExtensionEvent:
+    """One step of an extension request on the timeline: asked, commented, granted, refused or withdrawn."""
+
+    at: datetime.datetime
+    actor: object
+    text: str
+    comment: str = ""
+    extension_event: bool = True
+
+
+def _local(moment) -> str:
+    return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}"
+
+
+def extension_events(filing) -> list[ExtensionEvent]:
+    events = []
+    requests = filing.extension_requests.select_related("requested_by", "officer_comment_by", "decided_by")
+    for request in requests:
+        events.append(ExtensionEvent(request.requested_at, request.requested_by,
+                                     f"申请延期至 {_local(request.requested_until)}", f"延期原因：{request.reason}"))
+        if request.officer_comment_at:
+            events.append(ExtensionEvent(request.officer_comment_at, request.officer_comment_by, "市州局意见",
+                                         request.officer_comment))
+        if request.decided_at:
+            granted = request.granted_until or request.decided_at
+            text = {ExtensionRequest.Status.GRANTED: f"批准延期至 {_local(granted)}",
+                    ExtensionRequest.Status.REFUSED: "拒绝延期申请",
+                    ExtensionRequest.Status.WITHDRAWN: "撤回延期申请"}[request.status]
+            comment = f"审核意见：{request.decision_comment}" if request.decision_comment else ""
+            events.append(ExtensionEvent(request.decided_at, request.decided_by, text, comment))
+    return events
+
+
+def latest_extension_request(filing):
+    """The filing's most recent extension request (its state is shown on the filing's overview), or None."""
+    return filing.extension_requests.select_related("decided_by").first()
+
+
+def pending_extension_requests(user):
+    """The pending extension requests in the user's area, oldest first (city officers comment, reviewers decide)."""
+    return (visible_to(user, ExtensionRequest).filter(status=ExtensionRequest.Status.PENDING)
+            .select_related("filing__institution__city", "filing__year", "requested_by", "officer_comment_by")
+            .order_by("requested_at", "pk"))
+
+
+def extension_request_for(user, pk):
+    """The extension request with this id if the user may see it (else ExtensionRequest.DoesNotExist)."""
+    return visible_to(user, ExtensionRequest).select_related("filing__institution__city", "filing__year").get(pk=pk)
 
 
 def open_review_comments(filing):

@@ -1,6 +1,7 @@
 from io import BytesIO
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, prefetch_related_objects
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
@@ -12,10 +13,18 @@ from accounts import permissions
 from config.refusals import refusal_as_message
 from institutions.models import CmaCertificate
 
-from . import pdf, selectors, services, workflow
+from . import extensions, pdf, selectors, services, workflow
 from .checks import run_checks
-from .forms import AnnualReportForm, ExplanationForm, SocialResponsibilityForm, StatisticsForm
-from .models import Filing, SocialResponsibilityReport
+from .forms import (
+    AnnualReportForm,
+    ExplanationForm,
+    ExtensionCommentForm,
+    ExtensionDecisionForm,
+    ExtensionRequestForm,
+    SocialResponsibilityForm,
+    StatisticsForm,
+)
+from .models import ExtensionRequest, Filing, SocialResponsibilityReport
 from .workflow import TransitionRefused
 
 EDITABLE = (Filing.Status.DRAFT, Filing.Status.RETURNED)
@@ -91,6 +100,10 @@ def overview(request, pk):
         request, filing, "overview", transitions=transitions, snapshot=snapshot,
         actions=workflow.allowed_transitions(filing, request.user),
         sr_not_required=selectors.sr_reports_no_longer_required(filing),
+        extension_request=selectors.latest_extension_request(filing),
+        extension_form=ExtensionRequestForm(),
+        may_request_extension=permissions.can_request_extension(request.user, filing),
+        needs_extension=filing.status not in extensions.NEEDS_NO_EXTENSION,
     ))
 
 
@@ -215,3 +228,101 @@ def print_pdf(request, pk, kind, centre_id=None):
     content = pdf.render_pdf(snapshot, kind, centre_id=centre_id)
     return FileResponse(BytesIO(content), as_attachment=True, content_type="application/pdf",
                         filename=pdf.filename(snapshot, kind, centre_name=centre_name))
+
+
+# --- 延期申请 -------------------------------------------------------------------------------------------------------
+
+def _form_errors(form) -> str:
+    return "；".join(error for errors in form.errors.values() for error in errors)
+
+
+def _extension_request(request, pk) -> ExtensionRequest:
+    try:
+        return selectors.extension_request_for(request.user, pk)
+    except ExtensionRequest.DoesNotExist:
+        raise Http404("延期申请不存在或不在您的查看范围内。") from None
+
+
+@require_POST
+def request_extension(request, pk):
+    filing = _filing(request, pk)
+    if not permissions.can_request_extension(request.user, filing):
+        raise PermissionDenied("只有本机构的填报人可以申请延期。")
+    form = ExtensionRequestForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "延期申请未提交：" + _form_errors(form))
+        return redirect("filings:overview", filing.pk)
+    with refusal_as_message(request, prefix="延期申请未提交："):
+        extensions.request_extension(filing, actor=request.user, until=form.cleaned_data["until"],
+                                     reason=form.cleaned_data["reason"])
+        messages.success(request, "延期申请已提交，请等待审核部门审批；结果将以邮件通知。")
+    return redirect("filings:overview", filing.pk)
+
+
+@require_POST
+def withdraw_extension_request(request, pk):
+    extension_request = _extension_request(request, pk)
+    with refusal_as_message(request):
+        extensions.withdraw_extension_request(extension_request, actor=request.user)
+        messages.success(request, "延期申请已撤回。")
+    return redirect("filings:overview", extension_request.filing_id)
+
+
+def extension_requests(request):
+    """Pending extension requests of the user's area: city officers comment, the reviewing authority decides."""
+    if not permissions.can_handle_extension_requests(request.user):
+        raise PermissionDenied("只有市州局人员和审核人员可以查看延期申请。")
+    rows = selectors.pending_extension_requests(request.user)
+    return render(request, "filings/extension_requests.html", {
+        "rows": rows, "comment_form": ExtensionCommentForm(), "decision_form": ExtensionDecisionForm(),
+    })
+
+
+@require_POST
+def comment_extension_request(request, pk):
+    extension_request = _extension_request(request, pk)
+    form = ExtensionCommentForm(request.POST)
+    if not form.is_valid():
+        if not permissions.can_comment_extension_request(request.user, extension_request.filing):
+            raise PermissionDenied("只有该机构所在市州的市场监管局人员可以填写意见。")
+        messages.error(request, "意见未保存：" + _form_errors(form))
+        return redirect("filings:extension_requests")
+    with refusal_as_message(request, prefix="意见未保存："):
+        extensions.comment_extension_request(extension_request, actor=request.user,
+                                             comment=form.cleaned_data["comment"])
+        messages.success(request, f"已保存对“{extension_request.filing.institution.name}”延期申请的意见。")
+    return redirect("filings:extension_requests")
+
+
+def _decide(request, pk, decide, done):
+    extension_request = _extension_request(request, pk)
+    if not permissions.can_decide_extension_request(request.user, extension_request.filing):
+        raise PermissionDenied("只有该机构的审核部门可以审批延期申请。")
+    form = ExtensionDecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "未审批：" + _form_errors(form))
+        return redirect("filings:extension_requests")
+    with refusal_as_message(request, prefix="未审批："):
+        decided = decide(extension_request, form.cleaned_data)
+        messages.success(request, f"“{extension_request.filing.institution.name}”的延期申请{done(decided)}。")
+    return redirect("filings:extension_requests")
+
+
+@require_POST
+def grant_extension_request(request, pk):
+    return _decide(
+        request, pk,
+        lambda extension_request, data: extensions.grant_extension_request(
+            extension_request, actor=request.user, until=data["until"], comment=data["comment"]),
+        lambda decided: f"已批准，延期至{timezone.localtime(decided.granted_until):%Y年%m月%d日 %H:%M}",
+    )
+
+
+@require_POST
+def refuse_extension_request(request, pk):
+    return _decide(
+        request, pk,
+        lambda extension_request, data: extensions.refuse_extension_request(
+            extension_request, actor=request.user, comment=data["comment"]),
+        lambda decided: "已拒绝",
+    )

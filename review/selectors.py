@@ -22,6 +22,7 @@ from filings.selectors import (
     days_left,
     deadline_of,
     filing_deadline,
+    pending_extension_requests,
     timeline,
 )
 from institutions.models import Institution, Region
@@ -236,6 +237,10 @@ def notifications_for(user) -> list[Notice]:
     (reviewers), late filers as the deadline nears (city officers and the province)."""
     # Decided identity change requests (filers) and those waiting for the user's authority (reviewers, admins).
     notices = [Notice(text, reverse(url), level) for text, url, level in identity_change_notices(user)]
+    if permissions.can_handle_extension_requests(user):
+        pending = pending_extension_requests(user).count()
+        if pending:
+            notices.append(Notice(f"有 {pending} 条延期申请待处理。", reverse("filings:extension_requests"), "warning"))
     year = current_year()
     if year is None:
         return notices

@@ -110,6 +110,10 @@ ACCESS = {
     "filings:home": EVERYONE, "filings:overview": CHANGSHA, "filings:statistics": CHANGSHA,
     "filings:annual_report": CHANGSHA, "filings:sr_report": CHANGSHA, "filings:submit": CHANGSHA,
     "filings:withdraw": OWN, "filings:pdf": CHANGSHA, "filings:pdf_centre": CHANGSHA,
+    # 延期申请: the Changsha filer asks and withdraws, its city's officer comments, reviewers of its area decide
+    "filings:request_extension": OWN, "filings:extension_request_withdraw": OWN,
+    "filings:extension_requests": REGULATORS, "filings:extension_request_comment": {"city"},
+    "filings:extension_request_grant": REVIEWERS, "filings:extension_request_refuse": REVIEWERS,
     # institutions
     "institutions:list": EVERYONE, "institutions:mine": FILERS, "institutions:detail": CHANGSHA,
     "institutions:edit": OWN | {"admin"}, "institutions:edit_section": OWN | {"admin"},
@@ -174,6 +178,7 @@ def world(db):
     from django.utils import timezone
 
     from filings import services as filing_services
+    from filings.models import ExtensionRequest
     from institutions.models import IdentityChangeRequest, ImportJob
     from institutions.services import registered_identity
     from reports import tokens as report_tokens
@@ -210,6 +215,9 @@ def world(db):
         "complaint": Complaint.objects.create(report_number="X-1", institution_text=lab.name, city=changsha,
                                               description="d", contact="c"),
         "export": factories.ExportJobFactory(created_by=users["city"]),
+        "extension_request": ExtensionRequest.objects.create(
+            filing=filing, requested_until=year.closes_at + datetime.timedelta(days=10), reason="设备检修",
+            requested_by=users["filer"]),
         "attachment": factories.NoticeAttachmentFactory(notice__author=users["province"]),
         "public_attachment": factories.NoticeAttachmentFactory(notice__region=hunan.parent, notice__public=True),
     }
@@ -224,6 +232,9 @@ def world(db):
         "review:extension": {"until": timezone.localtime(year.closes_at + datetime.timedelta(days=10)).strftime(
             "%Y-%m-%d %H:%M"), "reason": "疫情"},
         "institutions:choose_authority": {"authority": "province"},
+        "filings:request_extension": {"until": due, "reason": "设备检修"},  # refused: the filing is submitted
+        "filings:extension_request_comment": {"comment": "情况属实"},
+        "filings:extension_request_refuse": {"comment": "理由不充分"},
     }
     return {"users": users, "objects": objects, "posts": posts}
 
@@ -231,6 +242,7 @@ def world(db):
 # Which object each URL's pk names (by URL name prefix, the longest match wins).
 PK_OF = {
     "filings:": "filing", "institutions:": "institution", "institutions:identity_change_": "change",
+    "filings:extension_request_": "extension_request",
     "institutions:import_": "import", "reports:batch": "batch", "reports:rejects": "batch",
     "reports:api_batch": "batch", "reports:token_": "token", "reports:complaint": "complaint", "review:": "filing",
     "review:chasing": "institution", "review:extension": "institution", "summaries:": "export",
