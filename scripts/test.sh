@@ -17,7 +17,7 @@ if ! .venv/bin/python -m ruff check .; then
   exit 1
 fi
 # The apps' import direction (contracts in pyproject.toml, [tool.importlinter]; README "Layout").
-if ! .venv/bin/lint-imports --no-cache; then
+if ! .venv/bin/lint-imports --no-cache --no-logo; then
   echo "[test] 导入方向检查未通过（见上）：应用只能导入其下层的应用，见 README 的 Layout 一节" >&2
   exit 1
 fi
