@@ -6,22 +6,13 @@ user owns (their exports), which only that user and admins see; or `ScopeLookups
 addressed to the nation or one province (notices). `visible_to(user, model_or_queryset)`
 narrows a queryset accordingly; views, selectors, exports and tests all go through it.
 """
-from dataclasses import dataclass
-
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 
+from .lookups import ScopeLookups
 from .models import Role
 
-
-@dataclass(frozen=True)
-class ScopeLookups:
-    institution: str = ""  # path to the institution's primary key, e.g. "pk" or "institution"
-    city: str = ""  # path to the institution's city region, e.g. "city" or "institution__city"
-    owner: str = ""  # for a user's own things (exports): path to that user; only they and admins see them
-    # For things addressed to a region (notices): path to a region that is the nation or a province. Everyone sees
-    # the nation's; a province's is seen by its users (filers of its institutions, its officers and reviewers).
-    audience: str = ""
+__all__ = ["ScopeLookups", "visible_to"]
 
 
 def visible_to(user, model_or_queryset) -> models.QuerySet:
