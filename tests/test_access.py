@@ -15,13 +15,16 @@ PASSWORD_RESET = {"password_reset", "password_reset_done", "password_reset_confi
 HELP = {"help:index", "help:guide", "help:checks", "help:notice", "help:report_numbers", "help:contacts"}
 # 通知公告 marked public, as the login page links them: one notice and its attachments.
 PUBLIC_NOTICES = {"notices:public_detail", "notices:public_attachment"}
-PUBLIC |= PASSWORD_RESET | HELP | PUBLIC_NOTICES
+# 机构注册 and its e-mailed confirmation; 账号开通, the set-password link of an invited or imported account.
+REGISTRATION = {"registration", "registration_sent", "registration_confirm", "account_welcome"}
+PUBLIC |= PASSWORD_RESET | HELP | PUBLIC_NOTICES | REGISTRATION
 # Token-authenticated API endpoints (no session): without a token they answer 401 with a JSON message.
 TOKEN_AUTH = {"reports:api_upload", "reports:api_batch"}
 
 CONVERTER_EXAMPLES = {"int": "1", "str": "x", "slug": "x", "path": "x/y", "uuid": str(uuid.uuid4())}
 # URLs whose arguments name no object: an example that exists.
-EXAMPLE_KWARGS = {"help:guide": {"slug": "filer"}, "password_reset_confirm": {"uidb64": "MQ", "token": "x-y"}}
+EXAMPLE_KWARGS = {"help:guide": {"slug": "filer"}, "password_reset_confirm": {"uidb64": "MQ", "token": "x-y"},
+                  "account_welcome": {"uidb64": "MQ", "token": "x-y"}, "registration_confirm": {"token": "x"}}
 
 
 def _walk(resolver, namespace=""):
@@ -147,6 +150,12 @@ ACCESS = {
     "notices:manage": REVIEWERS, "notices:create": REVIEWERS,
     "notices:edit": {"province", "admin"}, "notices:withdraw": {"province", "admin"},
     "notices:receipts": {"province", "admin"},
+    # accounts: registration requests of Changsha decided by its officer (or an admin); 本机构账号 for the Changsha
+    # filer, its institution's main account; officer accounts imported by the province and admins
+    **dict.fromkeys(REGISTRATION, "public"),
+    "registrations": {"city", "other_city", "admin"}, "registration_decide": {"city", "admin"},
+    "institution_accounts": OWN, "institution_account_toggle": OWN,
+    "officer_import": {"province", "admin"}, "officer_import_template": {"province", "admin"},
 }
 # The admin site guards all of its pages itself (a new model's admin pages are covered by this rule): everyone but
 # admins is sent to its login page. As admins, only its index is requested: which model pages an admin may add to
@@ -191,7 +200,7 @@ def world(db):
     lab = factories.filing_ready_institution(name="长沙甲检测有限公司", city=changsha, reviewing_authority="province")
     other = factories.filing_ready_institution(name="株洲乙检测有限公司", city=zhuzhou)
     users = {
-        "filer": factories.FilerFactory(institution=lab, email="filer@example.cn"),
+        "filer": factories.FilerFactory(institution=lab, email="filer@example.cn", is_main_account=True),
         "other_filer": factories.FilerFactory(institution=other),
         "city": factories.CityOfficerFactory(region=changsha),
         "other_city": factories.CityOfficerFactory(region=zhuzhou),
@@ -222,6 +231,8 @@ def world(db):
         "public_attachment": factories.NoticeAttachmentFactory(notice__region=hunan.parent, notice__public=True),
     }
     objects["notice"], objects["public_notice"] = objects["attachment"].notice, objects["public_attachment"].notice
+    objects["second_filer"] = factories.FilerFactory(institution=lab)
+    objects["registration"] = factories.RegistrationRequestFactory(institution=lab)
     due = timezone.localtime(timezone.now() + datetime.timedelta(days=10)).strftime("%Y-%m-%d %H:%M")
     decision = {"version": filing.version, "comment": "请更正", "due": due}
     posts = {  # valid input where a view checks the form before the user's authority
@@ -248,6 +259,7 @@ PK_OF = {
     "review:chasing": "institution", "review:extension": "institution", "summaries:": "export",
     "notices:": "notice", "notices:attachment": "attachment", "notices:public_detail": "public_notice",
     "notices:public_attachment": "public_attachment",
+    "registration_decide": "registration", "institution_account_toggle": "second_filer",
 }
 
 
