@@ -13,7 +13,7 @@ from django.db.models import Q
 from institutions.models import Institution, Region, ReviewingAuthority
 from reports.models import Complaint
 
-from .models import Role
+from .models import RegistrationRequest, Role
 from .scoping import visible_to
 
 # The roles behind the capabilities below; private, so that callers name the capability, not the roles.
@@ -271,6 +271,49 @@ def can_import_register(user) -> bool:
 def can_open_admin_site(user) -> bool:
     """The operator's admin site (reporting years, reference data, users) is for admins."""
     return _role(user) == Role.ADMIN
+
+
+# --- accounts: self-registration, main accounts, officer import ----------------------------------------------------
+
+_REGISTRATION_DECIDERS = frozenset({Role.CITY_OFFICER, Role.ADMIN})
+
+
+def can_decide_registrations(user) -> bool:
+    """City officers decide the registration requests of their city (menu, home page count); admins any city's, for
+    a city without an officer."""
+    return _role(user) in _REGISTRATION_DECIDERS
+
+
+def can_decide_registration(user, request) -> bool:
+    """Approve or refuse one registration request (an object or its id): a city officer of the request's city (the
+    institution's, or the proposed new institution's), or an admin."""
+    return (can_decide_registrations(user)
+            and visible_to(user, RegistrationRequest).filter(pk=_pk(request)).exists())
+
+
+def is_main_account(user) -> bool:
+    """The institution's main account (机构主账号): offered 本机构账号 in the menu."""
+    return has_own_institution(user) and user.is_main_account
+
+
+def can_manage_institution_accounts(user, institution) -> bool:
+    """Invite, disable and enable the filers of an institution: only its own main account."""
+    return is_main_account(user) and is_own_filer(user, institution)
+
+
+def can_import_officers(user) -> bool:
+    """Officer accounts are imported in bulk by admins (the nation) and provincial reviewers (their province)."""
+    return can_import_register(user)
+
+
+def can_import_officer(user, region) -> bool:
+    """One imported officer of `region` (a city for 市州局人员, a province for 省局审核人员): admins any region, a
+    provincial reviewer their province and its cities."""
+    role = _role(user)
+    if role == Role.ADMIN:
+        return True
+    return (role == Role.PROVINCIAL_REVIEWER and user.region_id is not None
+            and user.region_id in (region.pk, region.parent_id))
 
 
 # --- notices (通知公告) -----------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@ import datetime
 from decimal import Decimal
 
 import factory
+from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 from stdnum.cn import uscc
@@ -265,3 +266,23 @@ class NoticeAttachmentFactory(DjangoModelFactory):
     original_name = "附件1：统计报表.pdf"
     size = len(PDF_BYTES)
     file = factory.django.FileField(data=PDF_BYTES, filename="attachment.pdf")
+
+
+# --- 机构注册 (accounts) ---------------------------------------------------------------------------------------------
+
+class RegistrationRequestFactory(DjangoModelFactory):
+    """A request awaiting the city officer (待审核) for an institution of the register."""
+
+    class Meta:
+        model = "accounts.RegistrationRequest"
+
+    institution = factory.SubFactory(InstitutionFactory)
+    city = factory.LazyAttribute(lambda o: o.institution.city if o.institution else region("430100"))
+    status = "pending"
+    credit_code = factory.LazyAttribute(lambda o: o.institution.credit_code if o.institution else make_credit_code(1))
+    cma_number = "211801060001"
+    full_name = "钱七"
+    phone = "0731-88880000"
+    email = factory.Sequence(lambda n: f"applicant{n}@example.cn")
+    username = factory.Sequence(lambda n: f"applicant{n}")
+    password_hash = factory.LazyFunction(lambda: make_password("correct-horse-battery"))

@@ -163,6 +163,9 @@ PASSWORD_RESET_TIMEOUT = env.int("QTS_PASSWORD_RESET_TIMEOUT", default=2 * 60 * 
 # Reset requests per client address per hour (then HTTP 429); at most one e-mail per account per GAP seconds.
 PASSWORD_RESETS_PER_HOUR = env.int("QTS_PASSWORD_RESETS_PER_HOUR", default=5)
 PASSWORD_RESET_GAP = env.int("QTS_PASSWORD_RESET_GAP", default=5 * 60)
+# 机构注册: the e-mailed confirmation link stays valid this many hours; registrations per client address per hour.
+REGISTRATION_CONFIRM_HOURS = env.int("QTS_REGISTRATION_CONFIRM_HOURS", default=48)
+REGISTRATIONS_PER_HOUR = env.int("QTS_REGISTRATIONS_PER_HOUR", default=5)
 SESSION_COOKIE_AGE = 8 * 60 * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
