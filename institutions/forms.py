@@ -10,8 +10,9 @@ from django.utils import timezone
 from config.uploads import visible
 from config.widgets import DateInput, FileInput
 
+from .fields import CityChoiceField
 from .imports import MAX_UPLOAD_BYTES, FileRefused, sniff
-from .models import CmaCertificate, Institution, OtherQualification, Region, ReviewingAuthority, Site
+from .models import CmaCertificate, Institution, OtherQualification, ReviewingAuthority, Site
 
 PHONE = re.compile(r"^[0-9+\-() ]{7,30}$")
 CNAS = re.compile(r"^CNAS ?[LIA]\d{3,6}$")
@@ -231,11 +232,7 @@ class IdentityChangeForm(forms.Form):
     name = forms.CharField(label="机构名称", max_length=200)
     legal_representative = forms.CharField(label="法定代表人", max_length=50)
     credit_code = forms.CharField(label="统一社会信用代码", max_length=30)
-    city = forms.ModelChoiceField(
-        label="所在市州", empty_label="请选择市州",
-        queryset=Region.objects.filter(level=Region.Level.CITY).select_related("parent").order_by("code"),
-        error_messages={"invalid_choice": "请选择一个市州。"},
-    )
+    city = CityChoiceField(label="所在市州", error_messages={"invalid_choice": "请选择一个市州。"})
     reason = forms.CharField(
         label="变更原因", max_length=1000, widget=forms.Textarea(attrs={"rows": 3}),
         help_text="如营业执照、法人证书的变更情况；审核部门据此确认。",

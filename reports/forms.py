@@ -1,7 +1,7 @@
 from django import forms
 
 from config.widgets import FileInput
-from institutions.models import Region
+from institutions.fields import CityChoiceField
 
 from .ingest import MAX_BYTES, MAX_LENGTH, check_number
 from .quarters import Quarter, recent_quarters
@@ -66,19 +66,11 @@ def verify_input_error(number: str, institution: str) -> str:
 class ComplaintForm(forms.Form):
     report_number = forms.CharField(label="报告编号", max_length=64)
     institution = forms.CharField(label="出具报告的机构", max_length=200, help_text="机构全称或统一社会信用代码")
-    city = forms.ModelChoiceField(
-        label="机构所在市州", required=False, queryset=Region.objects.none(), empty_label="请选择市州",
-        help_text="机构不在名录中时请选择，投诉将转交该市州市场监管部门。",
+    city = CityChoiceField(
+        label="机构所在市州", required=False, help_text="机构不在名录中时请选择，投诉将转交该市州市场监管部门。",
     )
     description = forms.CharField(label="问题描述", max_length=2000, widget=forms.Textarea(attrs={"rows": 5}))
     contact = forms.CharField(label="联系方式", max_length=100, help_text="电话或电子邮箱，仅用于核实情况。")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["city"].queryset = (
-            Region.objects.filter(level=Region.Level.CITY).select_related("parent").order_by("code")
-        )
-        self.fields["city"].label_from_instance = lambda region: f"{region.parent.name} {region.name}"
 
 
 class HandleComplaintForm(forms.Form):

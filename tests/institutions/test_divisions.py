@@ -121,3 +121,16 @@ def test_the_command_dry_run_lists_changes_and_writes_nothing(db, tmp_path, caps
 def test_the_command_refuses_a_malformed_merge():
     with pytest.raises(CommandError, match="应写作 旧代码=新代码"):
         call_command("update_divisions", "--merge", "371200")
+
+
+def test_forms_offer_the_cities_in_force_grouped_by_province(db):
+    from reports.forms import ComplaintForm
+
+    update_divisions(_changed(read_divisions(), **{"431300": None}))  # 娄底 retired
+    html = str(ComplaintForm()["city"])
+    assert '<optgroup label="湖南省">' in html and '<optgroup label="北京市">' in html
+    assert "长沙市" in html and "娄底市" not in html
+    retired = Region.objects.get(code="431300")
+    form = ComplaintForm({"report_number": "A1", "institution": "某机构", "city": retired.pk, "description": "x",
+                          "contact": "13800000000"})
+    assert not form.is_valid() and "city" in form.errors
