@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin
 
-from .models import Extension, Filing, FilingTransition, ReportingYear
+from .models import Extension, ExtensionRequest, Filing, FilingTransition, ReportingYear
 
 
 class ReportingYearForm(forms.ModelForm):
@@ -57,6 +57,21 @@ class FilingAdmin(admin.ModelAdmin):
     list_filter = ("year", "status")
     search_fields = ("institution__name", "institution__credit_code")
     inlines = [TransitionInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ExtensionRequest)
+class ExtensionRequestAdmin(admin.ModelAdmin):
+    """Read-only: requests are asked, commented and decided on the portal's pages (filings.extensions)."""
+
+    list_display = ("filing", "requested_until", "status", "granted_until", "requested_at", "decided_at")
+    list_filter = ("status", "filing__year")
+    search_fields = ("filing__institution__name",)
 
     def has_add_permission(self, request):
         return False

@@ -30,17 +30,23 @@ def _when(moment) -> str:
     return f"{timezone.localtime(moment):%Y年%m月%d日 %H:%M}"
 
 
+def _text(value, label, *, missing=None) -> str:
+    """A reason or comment, stripped: refused when empty (if `missing` says so) or longer than 500 characters."""
+    value = (value or "").strip()
+    if missing and not value:
+        raise ExtensionRequestRefused(missing)
+    if len(value) > 500:
+        raise ExtensionRequestRefused(f"{label}不能超过500字。")
+    return value
+
+
 def request_extension(filing, *, actor, until, reason) -> ExtensionRequest:
     """The filer asks to file until `until`: before the deadline that applies now, for a filing still to be handed
     in, to a date after that deadline and at most MAX_EXTENSION after the window closes; one pending request a
     filing (the database's constraint decides between two tabs)."""
     if not permissions.can_request_extension(actor, filing):
         raise PermissionDenied("只有本机构的填报人可以申请延期。")
-    reason = (reason or "").strip()
-    if not reason:
-        raise ExtensionRequestRefused("请填写延期原因。")
-    if len(reason) > 500:
-        raise ExtensionRequestRefused("延期原因不能超过500字。")
+    reason = _text(reason, "延期原因", missing="请填写延期原因。")
     now = timezone.now()
     with transaction.atomic():
         locked = Filing.objects.select_for_update().select_related("institution__city", "year").get(pk=filing.pk)
@@ -96,11 +102,7 @@ def comment_extension_request(request, *, actor, comment) -> ExtensionRequest:
     """The city officer's opinion for the reviewer (a later one replaces it while the request is pending)."""
     if not permissions.can_comment_extension_request(actor, request.filing):
         raise PermissionDenied("只有该机构所在市州的市场监管局人员可以填写意见。")
-    comment = (comment or "").strip()
-    if not comment:
-        raise ExtensionRequestRefused("请填写意见。")
-    if len(comment) > 500:
-        raise ExtensionRequestRefused("意见不能超过500字。")
+    comment = _text(comment, "意见", missing="请填写意见。")
     with transaction.atomic():
         locked = _pending(request, "不能再填写意见。")
         locked.officer_comment, locked.officer_comment_by, locked.officer_comment_at = comment, actor, timezone.now()
@@ -118,9 +120,7 @@ def grant_extension_request(request, *, actor, until=None, comment="") -> Extens
     """Grant until `until` (the requested date when not given; an earlier one is allowed, not a later one): the
     extension itself is written by services.grant_extension, as a direct grant is."""
     _check_decider(actor, request)
-    comment = (comment or "").strip()
-    if len(comment) > 500:
-        raise ExtensionRequestRefused("审核意见不能超过500字。")
+    comment = _text(comment, "审核意见")
     with transaction.atomic():
         locked = _pending(request, "不能再审批。")
         until = until or locked.requested_until
@@ -145,11 +145,7 @@ def grant_extension_request(request, *, actor, until=None, comment="") -> Extens
 
 def refuse_extension_request(request, *, actor, comment) -> ExtensionRequest:
     _check_decider(actor, request)
-    comment = (comment or "").strip()
-    if not comment:
-        raise ExtensionRequestRefused("拒绝延期申请必须填写意见。")
-    if len(comment) > 500:
-        raise ExtensionRequestRefused("审核意见不能超过500字。")
+    comment = _text(comment, "审核意见", missing="拒绝延期申请必须填写意见。")
     with transaction.atomic():
         locked = _pending(request, "不能再审批。")
         locked.status, locked.decision_comment = Status.REFUSED, comment
