@@ -27,19 +27,14 @@ urlpatterns = [
     path("accounts/password/reset/<uidb64>/<token>/", views.PasswordResetConfirmView.as_view(),
          name="password_reset_confirm"),
     path("healthz/", views.healthz, name="healthz"),
-    # 机构注册 (public) and the city officer's decisions
-    path("accounts/register/", views.registration, name="registration"),
-    path("accounts/register/sent/", views.registration_sent, name="registration_sent"),
+    # 机构注册: the e-mailed confirmation link (public) and the city officers' list (the form and the decision:
+    # institutions/registration_urls.py)
     path("accounts/register/confirm/<str:token>/", views.registration_confirm, name="registration_confirm"),
     path("accounts/registrations/", views.registrations, name="registrations"),
-    path("accounts/registrations/<int:pk>/", views.registration_decide, name="registration_decide"),
     # 本机构账号 (the institution's main account); 账号开通 (public: the set-password link of a new account)
     path("accounts/institution/", views.institution_accounts, name="institution_accounts"),
     path("accounts/institution/<int:pk>/active/", views.institution_account_toggle,
          name="institution_account_toggle"),
     path("accounts/welcome/<uidb64>/<token>/", login_not_required(views.WelcomeView.as_view()),
          name="account_welcome"),
-    # officer accounts in bulk (admins, provincial reviewers)
-    path("accounts/officers/import/", views.officer_import, name="officer_import"),
-    path("accounts/officers/import/template/", views.officer_import_template, name="officer_import_template"),
 ]

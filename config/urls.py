@@ -9,6 +9,7 @@ admin.site.index_title = "系统管理"
 
 urlpatterns = [
     path("", include("accounts.urls")),
+    path("", include("institutions.registration_urls")),  # 机构注册 and the officer import (names without namespace)
     path("institutions/", include("institutions.urls")),
     path("filings/", include("filings.urls")),
     path("review/", include("review.urls")),

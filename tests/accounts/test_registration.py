@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from accounts import registration
 from accounts.models import AccountAction, RegistrationRequest, User
+from institutions import registration as register_services
 from institutions.models import Institution
 from tests import factories
 
@@ -100,7 +101,7 @@ def test_another_institutions_certificate_and_an_unknown_code_get_the_same_messa
                         _form(None, credit_code=factories.make_credit_code(999), username="other1"))
     for response in (borrowed, unknown):
         assert response.status_code == 200
-        assert registration.NO_SUCH_PAIR in response.content.decode()
+        assert register_services.NO_SUCH_PAIR in response.content.decode()
     assert not RegistrationRequest.objects.exists() and not mail.outbox
 
 
@@ -197,7 +198,7 @@ def test_a_second_filer_of_an_institution_with_a_main_account_is_not_main(client
     factories.FilerFactory(institution=lab, is_main_account=True)
     request = factories.RegistrationRequestFactory(institution=lab)
     officer = factories.CityOfficerFactory(region=lab.city)
-    registration.decide_registration(request, actor=officer, approve=True, base_url="http://testserver/")
+    register_services.decide_registration(request, actor=officer, approve=True, base_url="http://testserver/")
     assert not User.objects.get(username=request.username).is_main_account
 
 
@@ -228,6 +229,6 @@ def test_a_proposal_for_a_registered_code_cannot_be_approved(lab):
     )
     officer = factories.CityOfficerFactory(region=lab.city)
     with pytest.raises(registration.RegistrationRefused, match="已在机构名录中"):
-        registration.decide_registration(request, actor=officer, approve=True, base_url="http://testserver/")
+        register_services.decide_registration(request, actor=officer, approve=True, base_url="http://testserver/")
     lab.refresh_from_db()
     assert lab.name == "长沙甲检测有限公司" and not User.objects.filter(username=request.username).exists()

@@ -11,15 +11,15 @@ from django.db import transaction
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 
+from accounts import permissions
+from accounts.institution_accounts import send_invitation_on_commit
+from accounts.models import IMPORTABLE_OFFICER_ROLES, User
+from accounts.validators import validate_new_username
 from config import uploads
 from config.uploads import FileRefused, Overlong, excerpt
-from institutions.imports import XLSX_LIMITS
-from institutions.models import Region
 
-from . import permissions
-from .institution_accounts import send_invitation_on_commit
-from .models import IMPORTABLE_OFFICER_ROLES, User
-from .validators import validate_new_username
+from .imports import XLSX_LIMITS
+from .models import Region
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 2000
