@@ -68,6 +68,27 @@ def next_in_queue(rows, current=None):
     return others.first()
 
 
+def unexplained_warning_ids(filings) -> set[int]:
+    """The ids of the filings among `filings` whose latest submission carries a warning without an explanation (read
+    from each latest snapshot's warnings only, so that the embedded SQLite default answers it too)."""
+    latest = FilingSnapshot.objects.filter(filing=OuterRef("filing")).order_by("-number").values("pk")[:1]
+    snapshots = (
+        FilingSnapshot.objects.filter(filing__in=filings.order_by().values("pk"), pk=Subquery(latest))
+        .exclude(data__warnings=[])
+        .values_list("filing_id", "data__warnings")
+    )
+    return {
+        pk for pk, warnings in snapshots
+        if any(not str(warning.get("explanation") or "").strip() for warning in warnings or [])
+    }
+
+
+def bulk_approvable(rows):
+    """全部 of 批量审核通过: the queue's rows (review_queue under the reviewer's filters) less those whose latest
+    submission carries an unexplained warning."""
+    return rows.exclude(pk__in=unexplained_warning_ids(rows))
+
+
 def reviewable_filings(user):
     """Every filing the user may open on the review screen (any state), with what the page needs."""
     return visible_to(user, Filing).select_related("institution__city__parent", "year")

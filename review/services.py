@@ -1,6 +1,8 @@
 """Review decisions (through the filing state machine, with field comments and the filer's e-mail), the chasing log,
 and what manual and automatic 催报 e-mails say and whom they go to (sent through review/reminders.py)."""
 import logging
+from collections import Counter
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -102,6 +104,90 @@ def approve(filing, *, actor, expected_version, comment="") -> Filing:
         filing = filing_services.approve_filing(filing, actor=actor, expected_version=expected_version, comment=comment)
         _notify_on_commit(_last_transition(filing))
     return filing
+
+
+# --- decisions in bulk ------------------------------------------------------------------------------------------
+
+BULK_LIMIT = 500  # filings approved by one press of 批量审核通过
+
+
+class BulkRefused(DomainRefusal):
+    """A bulk request refused as a whole (nothing chosen, too many, more than were confirmed): nothing changed."""
+
+
+@dataclass
+class BulkApproval:
+    """What one press of 批量审核通过 did, filing by filing: every filing asked for is counted exactly once."""
+
+    approved: int = 0
+    handled_by_others: int = 0  # its state or version changed since the reviewer saw it
+    not_allowed: int = 0  # outside the reviewer's scope or authority, or not awaiting review
+    unexplained: int = 0  # its latest submission carries a warning without an explanation
+    refused: Counter = field(default_factory=Counter)  # the state machine's refusal (e.g. review closed): count
+
+    @property
+    def message(self) -> str:
+        """The counts that are not zero, in Chinese: 审核通过 23 份；2 份已被他人处理，未改动。"""
+        parts = [f"审核通过 {self.approved} 份"] if self.approved else []
+        if self.handled_by_others:
+            parts.append(f"{self.handled_by_others} 份已被他人处理，未改动")
+        if self.not_allowed:
+            parts.append(f"{self.not_allowed} 份不在您的审核范围内或不在待审核状态，未改动")
+        if self.unexplained:
+            parts.append(f"{self.unexplained} 份有未说明的预警，已跳过")
+        parts += [f"{n} 份未通过：{reason.rstrip('。')}" for reason, n in self.refused.items()]
+        return "；".join(parts or ["没有审核通过任何填报"]) + "。"
+
+
+def approve_in_bulk(seen: dict[int, int], *, actor, confirmed: int | None = None) -> BulkApproval:
+    """Approve each filing of `seen` ({id: the version the reviewer saw}) on its own, through the state machine and
+    in its own transaction, so that one refusal leaves the others approved. A filing is re-read first: outside the
+    reviewer's scope or authority (posted ids are never trusted), changed since it was seen, or with an unexplained
+    warning, it is counted and left alone; a submitted one is taken into review and approved. `confirmed` is how
+    many 全部 stood for when the reviewer confirmed: more now is refused, fewer were handled by others meanwhile."""
+    if not permissions.can_decide_filings(actor):
+        raise PermissionDenied("只有审核人员可以审核通过填报。")
+    if not seen:
+        raise BulkRefused("请先勾选要审核通过的填报。")
+    if len(seen) > BULK_LIMIT:
+        raise BulkRefused(
+            f"一次最多批量审核通过 {BULK_LIMIT} 份，所选 {len(seen)} 份，请缩小范围后分批操作。未作任何改动。"
+        )
+    if confirmed is not None and len(seen) > confirmed:
+        raise BulkRefused(
+            f"符合条件的填报已由 {confirmed} 份增至 {len(seen)} 份，未作任何改动，请刷新页面核对后重试。"
+        )
+    outcome = BulkApproval(handled_by_others=max((confirmed or 0) - len(seen), 0))
+    in_scope = visible_to(actor, Filing).filter(pk__in=list(seen)).select_related("institution__city", "year")
+    filings = {filing.pk: filing for filing in in_scope}
+    for pk, version in seen.items():
+        filing = filings.get(pk)
+        if filing is None or not permissions.can_decide(actor, filing):
+            outcome.not_allowed += 1
+            continue
+        try:
+            result = _approve_one(filing, version, actor=actor)
+        except workflow.TransitionRefused as refusal:
+            outcome.refused[refusal.message] += 1
+            continue
+        setattr(outcome, result, getattr(outcome, result) + 1)
+    return outcome
+
+
+def _approve_one(filing, version: int, *, actor) -> str:
+    """Approve one filing if it is as the reviewer saw it; the name of the count it goes to."""
+    with transaction.atomic():
+        locked = Filing.objects.select_for_update().select_related("institution__city", "year").get(pk=filing.pk)
+        if locked.version != version:
+            return "handled_by_others"
+        if locked.status not in selectors.QUEUE_STATES:
+            return "not_allowed"
+        if selectors.unexplained_warning_ids(Filing.objects.filter(pk=locked.pk)):
+            return "unexplained"
+        if locked.status == Filing.Status.SUBMITTED:
+            locked = start_review(locked, actor=actor)
+        approve(locked, actor=actor, expected_version=locked.version, comment="批量审核通过")
+    return "approved"
 
 
 def _clean_field_comments(field_comments, choices: dict) -> list[tuple[str, str, str]]:

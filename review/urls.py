@@ -5,6 +5,7 @@ from . import views
 app_name = "review"
 urlpatterns = [
     path("", views.queue, name="queue"),
+    path("approve/", views.bulk_approve, name="bulk_approve"),
     path("filings/<int:pk>/", views.detail, name="detail"),
     path("filings/<int:pk>/start/", views.start_review, name="start_review"),
     path("filings/<int:pk>/approve/", views.approve, name="approve"),

@@ -101,11 +101,49 @@ def queue(request):
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     after = request.GET.get("after", "")
     decided = selectors.reviewable_filings(request.user).filter(pk=int(after)).first() if after.isdigit() else None
+    may_bulk = permissions.can_decide_filings(request.user)
     return render(request, "review/queue.html", {
         "page": page, "filter": filterset, "year": year, "years": selectors.progress_years(),
         "back": _queue_url(request.GET),
         "next_filing": selectors.next_in_queue(rows, decided) if decided else None,
+        "may_bulk": may_bulk, "bulk_limit": services.BULK_LIMIT,
+        "all_count": selectors.bulk_approvable(rows).count() if may_bulk and valid else None,
     })
+
+
+def _bulk_selection(request, back):
+    """What 批量审核通过 was asked for: ({filing id: the version the reviewer saw}, how many 全部 stood for when
+    confirmed, or None for ticked rows); None for input the queue page never sends. 全部 is the queue's own rows under
+    the filters of `back` (the queue address the reviewer came from), less those with an unexplained warning."""
+    if request.POST.get("all") == "1":
+        confirmed = request.POST.get("count", "")
+        rows, valid = _queue(request, _queue_params(back))[2:]
+        if not valid or not confirmed.isdigit():
+            return None
+        return dict(selectors.bulk_approvable(rows).values_list("pk", "version")), int(confirmed)
+    seen = {}
+    for value in request.POST.getlist("filing"):
+        pk, _, version = value.partition(":")
+        if not (pk.isdigit() and version.isdigit()):
+            return None
+        seen[int(pk)] = int(version)
+    return seen, None
+
+
+@require_POST
+def bulk_approve(request):
+    """批量审核通过 from the queue: each filing approved on its own (services.approve_in_bulk), and the reviewer told
+    exactly what happened to how many."""
+    _require(permissions.can_decide_filings(request.user), "只有审核人员可以审核通过填报。")
+    back = _back(request)
+    selection = _bulk_selection(request, back)
+    if selection is None:
+        messages.error(request, "提交内容有误，未作任何改动，请刷新页面后重试。")
+        return redirect(back)
+    with refusal_as_message(request):
+        outcome = services.approve_in_bulk(selection[0], actor=request.user, confirmed=selection[1])
+        (messages.success if outcome.approved else messages.error)(request, outcome.message)
+    return redirect(back)
 
 
 def _filing_or_403(request, pk) -> Filing:
@@ -318,14 +356,26 @@ def remind(request):
         ReportingYear.objects.filter(year=int(request.POST["year"])).first()
     )
     back = _safe_next(request, reverse("review:late_filers"))
-    ids = [int(v) for v in request.POST.getlist("institution") if v.isdigit()]
+    if year is not None and request.POST.get("all") == "1":
+        # 全部: every late filer under the page's filter, from the page's own selector (scoped by visible_to).
+        city = selectors.queue_cities(request.user).filter(code=request.POST.get("city", "")).first()
+        if request.POST.get("city") and city is None:
+            messages.error(request, "所选市州不在您的管辖范围内，未发送。")
+            return redirect(back)
+        institutions = list(selectors.late_filers(request.user, year, city)[:services.BULK_LIMIT + 1])
+        ids = [institution.pk for institution in institutions]
+    else:
+        ids = [int(v) for v in request.POST.getlist("institution") if v.isdigit()]
+        institutions = list(selectors.with_year_filing(
+            visible_to(request.user, Institution).filter(pk__in=ids), year).select_related("city")) if year else []
     if year is None or not ids:
         messages.error(request, "请先勾选要催报的机构。")
         return redirect(back)
-    institutions = list(selectors.with_year_filing(
-        visible_to(request.user, Institution).filter(pk__in=ids), year).select_related("city"))
     if len(institutions) != len(set(ids)):
         raise PermissionDenied("所选机构中有不在您管辖范围内的机构。")
+    if len(institutions) > services.BULK_LIMIT:
+        messages.error(request, f"一次最多向 {services.BULK_LIMIT} 家机构发送催报邮件，请按市州分批发送。未发送。")
+        return redirect(back)
     deadlines = {
         i.pk: timezone.localtime(selectors.late_filer_deadline(i, year).at).date() for i in institutions
     }
@@ -333,16 +383,24 @@ def remind(request):
         institutions, actor=request.user, year=year.year, deadline=timezone.localtime(year.closes_at).date(),
         deadlines=deadlines,
     )
-    if result["queued"]:
-        messages.success(
-            request, f"已安排向 {len(result['queued'])} 家机构发送催报邮件；发送成功后自动记入催报记录。"
-        )
+    (messages.success if result["queued"] else messages.warning)(request, _reminder_counts(result))
     if result["without_email"]:
         messages.warning(request, f"以下机构未登记电子邮箱，未发送：{_names(result['without_email'])}。"
                                   "请电话联系并记录催报情况。")
     if result["already_today"]:
         messages.info(request, f"以下机构今天已发送过催报邮件，未重复发送：{_names(result['already_today'])}。")
     return redirect(back)
+
+
+def _reminder_counts(result) -> str:
+    """已发送 N 封；M 家今日已提醒，未重复发送；K 家未登记电子邮箱 (the counts that are not zero); each e-mail is
+    recorded in 催报记录 once the mail server accepts it."""
+    parts = [f"已发送 {len(result['queued'])} 封催报邮件"] if result["queued"] else []
+    if result["already_today"]:
+        parts.append(f"{len(result['already_today'])} 家今日已提醒，未重复发送")
+    if result["without_email"]:
+        parts.append(f"{len(result['without_email'])} 家未登记电子邮箱")
+    return "；".join(parts) + "。"
 
 
 def _names(institutions, shown=10) -> str:

@@ -137,6 +137,7 @@ ACCESS = {
     # review
     "review:queue": REVIEWERS, "review:detail": REVIEWERS, "review:start_review": {"province"},
     "review:approve": {"province"}, "review:return": {"province"}, "review:quality_return": {"samr"},
+    "review:bulk_approve": {"province", "samr"},  # deciders; SAMR's press counts the Changsha filing as not its own
     "review:extension": REVIEWERS,
     "review:progress": REGULATORS, "review:late_filers": REGULATORS, "review:late_filers_export": REGULATORS,
     "review:remind": {"city", "province", "admin"}, "review:chasing": CHANGSHA - OWN,
@@ -239,6 +240,7 @@ def world(db):
         "review:approve": decision, "review:return": decision, "review:quality_return": decision,
         "institutions:identity_change_decide": {"decision": "refuse", "comment": "材料不全"},
         "review:remind": {"year": year.year, "institution": lab.pk},
+        "review:bulk_approve": {"filing": f"{filing.pk}:{filing.version}"},
         "reports:remind": {"quarter": recent_quarters(1)[0].code, "institution": lab.pk},
         "review:extension": {"until": timezone.localtime(year.closes_at + datetime.timedelta(days=10)).strftime(
             "%Y-%m-%d %H:%M"), "reason": "疫情"},

@@ -25,11 +25,11 @@ def test_a_reminder_is_sent_in_process_once_a_day_and_a_mail_fault_does_not_fail
 
     with monkeypatch.context() as patch:
         patch.setattr("django.core.mail.EmailMultiAlternatives.send", refuse)
-        assert "已安排向 1 家机构发送催报邮件" in remind(officer, year, institution)
+        assert "已发送 1 封催报邮件" in remind(officer, year, institution)
     reminder = Reminder.objects.get(institution=institution, reason=Reminder.Reason.CHASE)
     assert reminder.status == Reminder.Status.FAILED and not mail.outbox
 
-    assert "已安排向 1 家机构发送催报邮件" in remind(officer, year, institution)
+    assert "已发送 1 封催报邮件" in remind(officer, year, institution)
     assert "今天已发送过催报邮件，未重复发送" in remind(officer, year, institution)
     reminder.refresh_from_db()
     assert reminder.status == Reminder.Status.SENT and [m.to for m in mail.outbox] == [[institution.contact_email]]

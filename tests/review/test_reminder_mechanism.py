@@ -200,7 +200,7 @@ def test_an_institution_without_address_is_recorded_named_and_reminded_once_it_h
     institution.save()
     page = client.post(reverse("review:remind"), {"year": year.year, "institution": [institution.pk]},
                        follow=True).content.decode()
-    assert "已安排向 1 家机构发送催报邮件" in page
+    assert "已发送 1 封催报邮件" in page
     assert len(mail.outbox) == 1 and Reminder.objects.get().status == Reminder.Status.SENT
 
 

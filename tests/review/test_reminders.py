@@ -35,7 +35,7 @@ def test_officer_sends_reminders_to_selected_institutions_and_they_are_logged_af
     response = client.post(reverse("review:remind"), {"year": year.year, "institution": [with_mail.pk, without.pk]},
                            follow=True)
     page = response.content.decode()
-    assert "已安排向 1 家机构发送催报邮件" in page
+    assert "已发送 1 封催报邮件" in page
     assert "以下机构未登记电子邮箱，未发送：长沙无邮箱" in page
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
