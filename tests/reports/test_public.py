@@ -62,6 +62,7 @@ def test_lookups_are_rate_limited_per_client_address(client, stored, settings):
     assert verify(client, "CS-2023-0001", REMOTE_ADDR="10.0.0.9").status_code == 200  # another address
 
 
+@pytest.mark.django_db  # the login page lists the public notices
 def test_the_login_page_links_to_verification(client):
     page = client.get(reverse("login")).content.decode()
     assert reverse("reports:verify") in page
