@@ -193,7 +193,8 @@ def main():
 
     started = time.monotonic()
     for name, url in urls.items():
-        if args.reuse:
+        if args.reuse:  # migrations added since the load
+            run_worker(url, "--worker-load", "0")
             continue
         print(f"loading {name}: {sizes[name]:,} numbers", flush=True)
         recreate_database(url)
