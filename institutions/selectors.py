@@ -50,10 +50,11 @@ class InstitutionFilter(django_filters.FilterSet):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.filters["city"].queryset = visible_cities(user)
-        provinces = set(visible_cities(user).values_list("parent__name", flat=True))
-        if len(provinces) == 1:  # one province in view: its bureau by name, as on every other page
+        region = user.region  # an officer's city or a reviewer's province; None for SAMR and admins
+        province = region.parent if region is not None and region.level == Region.Level.CITY else region
+        if province is not None and province.level == Region.Level.PROVINCE:
             self.filters["authority"].extra["choices"] = [
-                (value, reviewing_authority_name(value, *provinces)) for value in ReviewingAuthority.values
+                (value, reviewing_authority_name(value, province.name)) for value in ReviewingAuthority.values
             ]
         for name in self.form.fields:
             widget = self.form.fields[name].widget

@@ -37,7 +37,7 @@ def test_profile_names_samr_and_the_choice_names_both_authorities(client, instit
     assert [label for _, label in form.fields["authority"].choices] == ["湖南省市场监督管理局", "国家市场监督管理总局"]
 
 
-def test_list_filter_names_the_bureau_while_one_province_is_in_view(client, institution):
+def test_list_filter_names_the_bureau_of_the_users_province(client, institution):
     client.force_login(factories.CityOfficerFactory())
     body = client.get(reverse("institutions:list")).content.decode()
     assert '<option value="province">湖南省市场监督管理局</option>' in body and "省级市场监督管理局" not in body
