@@ -40,7 +40,10 @@ def _example_url(name, pattern):
     if name in EXAMPLE_KWARGS:
         return reverse(name, kwargs=EXAMPLE_KWARGS[name])
     converters = getattr(pattern.pattern, "converters", {})
-    if converters or not pattern.pattern.regex.groupindex:
+    regex = pattern.pattern.regex
+    if not converters and regex.groups and not regex.groupindex:  # unnamed groups (django-simple-history's admin)
+        return reverse(name, args=["1"] * regex.groups)
+    if converters or not regex.groupindex:
         kwargs = {key: CONVERTER_EXAMPLES.get(type(conv).__name__.replace("Converter", "").lower(), "1")
                   for key, conv in converters.items()}
         return reverse(name, kwargs=kwargs)
