@@ -12,8 +12,7 @@ _REPORT_NUMBERS = ("报告编号", "reports:missing", "upc-scan")
 _COMPLAINTS = ("编号投诉", "reports:complaints", "megaphone")
 _NOTICES = ("通知公告", "notices:list", "newspaper")  # everyone's
 _INSTITUTION_ACCOUNTS = ("本机构账号", "institution_accounts", "people")  # the main account's
-_REGISTRATIONS = ("注册审核", "registrations", "person-check")
-_OFFICER_IMPORT = ("人员账号导入", "officer_import", "person-plus")
+_REGISTRATIONS = ("注册审核", "registrations", "person-check")  # admins and the province: links on their home page
 
 # A filer's own pages.
 OWN_INSTITUTION = [("年度填报", "filings:home", "pencil-square"), ("本单位信息", "institutions:mine", "building"),
@@ -29,8 +28,7 @@ REGULATOR = [
     (_DASHBOARD, can.can_view_dashboard),
     (_EXPORTS, can.can_export_summaries),
     (_NOTICES, can.can_read_notices),
-    (_REGISTRATIONS, can.can_decide_registrations),
-    (_OFFICER_IMPORT, can.can_import_officers),
+    (_REGISTRATIONS, can.can_follow_registrations),
 ]
 
 

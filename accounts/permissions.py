@@ -284,6 +284,11 @@ def can_decide_registrations(user) -> bool:
     return _role(user) in _REGISTRATION_DECIDERS
 
 
+def can_follow_registrations(user) -> bool:
+    """注册审核 is a working list (menu) of city officers; admins reach it from their home page."""
+    return _role(user) == Role.CITY_OFFICER
+
+
 def can_decide_registration(user, request) -> bool:
     """Approve or refuse one registration request (an object or its id): a city officer of the request's city (the
     institution's, or the proposed new institution's), or an admin."""
