@@ -1,6 +1,7 @@
 """A real streaming replica of the test PostgreSQL (pg_basebackup and a second server, started and stopped here):
 the public lookup reads from it, sees what the primary stores once replayed, and falls back to the primary when the
-replica is down. The portal runs as its own process (runserver) with DATABASE_REPLICA_URL, as deployed."""
+replica is down. The portal runs as its own process (runserver) with DATABASE_REPLICA_URL, as deployed.
+pg_basebackup copies the whole cluster: keep benchmark databases out of it (the benchmarks drop theirs)."""
 import os
 import shutil
 import socket
@@ -59,7 +60,7 @@ class Replica:
         self.host = db["HOST"] or "127.0.0.1"
         self.port = _free_port()
         self.bindir = _bindir()
-        self.root = Path(tempfile.mkdtemp(prefix="qts-replica-"))
+        self.root = Path(tempfile.mkdtemp(prefix=f"qts-replica-{os.getpid()}-"))
         self.data = self.root / "data"
         self.slot = f"{SLOT_PREFIX}{os.getpid()}_{self.port}"
         if os.geteuid() == 0:
@@ -133,14 +134,44 @@ def _drop_slots(name_like: str) -> None:
                        "where slot_name like %s and not active", [name_like])
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _clean_up_interrupted_runs(bindir: Path) -> None:
+    """A test run killed before its teardown leaves a server, its copy of the cluster and a slot keeping WAL: remove
+    those of runs no longer alive (the pid is in the directory's and the slot's name)."""
+    for root in Path(tempfile.gettempdir()).glob("qts-replica-*-*"):
+        owner = root.name.split("-")[2]
+        if not owner.isdigit() or _alive(int(owner)):
+            continue
+        if (root / "data" / "postmaster.pid").exists():
+            subprocess.run(_as_server_user([str(bindir / "pg_ctl"), "-D", str(root / "data"), "-m", "immediate",
+                                            "stop"]), capture_output=True, timeout=60)
+        shutil.rmtree(root, ignore_errors=True)
+    with connection.cursor() as cursor:
+        cursor.execute("select slot_name from pg_replication_slots where slot_name like %s and not active",
+                       [SLOT_PREFIX + "%"])
+        for (slot,) in cursor.fetchall():
+            owner = slot.removeprefix(SLOT_PREFIX).split("_")[0]
+            if owner.isdigit() and not _alive(int(owner)):
+                _drop_slots(slot)
+
+
 @pytest.fixture
 def replica():
-    _drop_slots(SLOT_PREFIX + "%")
+    _clean_up_interrupted_runs(_bindir())
     replica = Replica()
-    replica.create()
-    replica.configure()
-    replica.start()
     try:
+        replica.create()
+        replica.configure()
+        replica.start()
         replica.wait_until("select pg_is_in_recovery()", [(True,)])
         yield replica
     finally:
