@@ -1,7 +1,7 @@
 """Review decisions (through the filing state machine, with field comments and the filer's e-mail), the chasing log,
 and what manual and automatic 催报 e-mails say and whom they go to (sent through review/reminders.py)."""
 import logging
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -298,46 +298,63 @@ def send_decision_notice(transition_id: int) -> DecisionNotice | None:
 REMINDER_POINTS = (30, 7, 1)  # days before the filing deadline
 
 
-def due_reminder_point(year, today=None) -> int | None:
-    """The latest point reached (e.g. 7 when 5 days are left), or None before 30 days or after the deadline. A day
-    missed by the beat is caught up the next day, but an earlier point is never sent late once a later one is due."""
-    today = today or timezone.localdate()
-    left = (timezone.localtime(year.closes_at).date() - today).days
-    if left < 0 or timezone.localtime(year.opens_at).date() > today:
+def reminder_point(deadline_day, opens_day, today) -> int | None:
+    """The latest point reached before `deadline_day` (e.g. 7 when 5 days are left), or None before 30 days, before
+    the window opens or after the deadline. A day missed by the beat is caught up the next day, but an earlier point
+    is never sent late once a later one is due."""
+    left = (deadline_day - today).days
+    if left < 0 or opens_day > today:
         return None
     reached = [point for point in REMINDER_POINTS if left <= point]
     return min(reached) if reached else None
 
 
+def due_reminder_point(year, today=None) -> int | None:
+    """The point reached before the window's close (institutions without an extension)."""
+    today = today or timezone.localdate()
+    return reminder_point(timezone.localtime(year.closes_at).date(), timezone.localtime(year.opens_at).date(), today)
+
+
 def not_submitted(year):
-    """Institutions not handed in (filings.progress) whose deadline is the window's close: no filing or a draft.
-    Returned filings are not handed in either, but their deadline is the correction due date the reviewer set and
-    the return itself told the filer, so the window's deadline reminders leave them out."""
+    """Institutions not handed in (filings.progress) whose deadline is the window's close or their extension: no
+    filing or a draft. Returned filings are not handed in either, but their deadline is the correction due date the
+    reviewer set and the return itself told the filer, so the deadline reminders leave them out."""
     started = Filing.objects.filter(year=year).exclude(status=Filing.Status.DRAFT).values("institution_id")
     return Institution.objects.exclude(pk__in=started)
 
 
 def plan_automatic_reminders(today=None) -> list[int]:
-    """Claim one reminder per not-submitted institution for each year's due point (review/reminders.py; the database
-    holds each point once ever, so a second run claims nothing) and return the ids of the rows claimed. Those with an
-    address are sent when the claim commits; the send skips an institution that has handed in by then."""
+    """Claim one reminder per not-submitted institution for each point due before its own deadline — the window's
+    close, or the extension granted to it — (review/reminders.py; the database holds each point once ever, so a second
+    run claims nothing) and return the ids of the rows claimed. Those with an address are sent when the claim commits;
+    the send skips an institution that has handed in by then. A point before an extended deadline has its own key
+    (`2025/7/2026-05-31`), so an extension brings its own 30/7/1-day reminders."""
     today = today or timezone.localdate()
     claimed = []
     for year in ReportingYear.objects.all():
-        point = due_reminder_point(year, today)
-        if point is None:
-            continue
-        key = f"{year.year}/{point}"
-        already = Reminder.objects.filter(reason=Reminder.Reason.DEADLINE, key=key).values("institution_id")
-        pending = selectors.with_year_filing(
-            not_submitted(year).exclude(pk__in=already), year).select_related("city").order_by("pk")
+        window_day = timezone.localtime(year.closes_at).date()
+        opens_day = timezone.localtime(year.opens_at).date()
+        pending = selectors.with_year_filing(not_submitted(year), year).select_related("city").order_by("pk")
+        if reminder_point(window_day, opens_day, today) is None:
+            pending = pending.filter(extension_until__gt=year.closes_at)  # only extended deadlines can be due
+        due = defaultdict(list)  # key -> (institution, deadline day)
+        for institution in pending:
+            deadline_day = timezone.localtime(selectors.late_filer_deadline(institution, year).at).date()
+            point = reminder_point(deadline_day, opens_day, today)
+            if point is not None:
+                extended = "" if deadline_day == window_day else f"/{deadline_day.isoformat()}"
+                due[f"{year.year}/{point}{extended}"].append(institution)
+        sent = set(Reminder.objects.filter(reason=Reminder.Reason.DEADLINE, key__in=list(due))
+                   .values_list("institution_id", "key"))
+        for key, institutions in due.items():
+            point = int(key.split("/")[1])
 
-        def compose(institution, year=year, point=point):
-            # The institution's own deadline: an extension may lie beyond the window's close.
-            deadline = timezone.localtime(selectors.late_filer_deadline(institution, year).at).date()
-            note = f"系统自动催报（截止前{point}天），已发送邮件至 {institution.contact_email}"
-            return filing_reminder_letter(institution, year=year.year, deadline=deadline, note=note)
+            def compose(institution, year=year, point=point):
+                deadline = timezone.localtime(selectors.late_filer_deadline(institution, year).at).date()
+                note = f"系统自动催报（截止前{point}天），已发送邮件至 {institution.contact_email}"
+                return filing_reminder_letter(institution, year=year.year, deadline=deadline, note=note)
 
-        result = reminders.claim(pending, reason=Reminder.Reason.DEADLINE, key=key, compose=compose, day=today)
-        claimed += [row.pk for row in result.rows]
+            todo = [institution for institution in institutions if (institution.pk, key) not in sent]
+            result = reminders.claim(todo, reason=Reminder.Reason.DEADLINE, key=key, compose=compose, day=today)
+            claimed += [row.pk for row in result.rows]
     return claimed

@@ -251,6 +251,24 @@ def test_automatic_reminders_state_the_granted_date(filing, people, on_commit_im
     assert f"{timezone.localtime(closes):%Y年%m月%d日}" not in reminder.subject
 
 
+def test_an_extension_brings_its_own_reminder_points_after_the_window_closes(filing, people, on_commit_immediately):
+    closes = timezone.localtime().replace(hour=23, minute=59, second=0, microsecond=0) + days(7)
+    ReportingYear.objects.filter(pk=filing.year_id).update(closes_at=closes, review_closes_at=closes + days(60))
+    filing = fresh(filing)
+    granted = closes + days(14)
+    extensions.grant_extension_request(ask(filing, people, until=granted), actor=people["province"], until=granted)
+    # The window closed yesterday for everyone else; this institution's deadline is 21 days away.
+    ReportingYear.objects.filter(pk=filing.year_id).update(closes_at=timezone.now() - days(1))
+    today = timezone.localdate()
+    granted_day = timezone.localtime(granted).date()
+    [first] = review_services.plan_automatic_reminders(today)
+    assert Reminder.objects.get(pk=first).key == f"{filing.year.year}/30/{granted_day.isoformat()}"
+    assert review_services.plan_automatic_reminders(today) == []  # each point once
+    [second] = review_services.plan_automatic_reminders(granted_day - days(5))
+    assert Reminder.objects.get(pk=second).key == f"{filing.year.year}/7/{granted_day.isoformat()}"
+    assert review_services.plan_automatic_reminders(granted_day + days(1)) == []  # past its own deadline
+
+
 # --- pages -------------------------------------------------------------------------------------------------------
 
 def test_filer_asks_on_the_overview_and_sees_the_state(filing, people, client):
