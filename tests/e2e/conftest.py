@@ -82,6 +82,10 @@ def assert_accessible(page):
     """No critical or serious axe-core violation on the page as it is now. Call it after each navigation (and after
     a script changed the page) once the state the journey waits for is there."""
     page.wait_for_load_state()
+    # Colours are measured as painted: a dialog still fading in (Bootstrap's transition) blends with its backdrop.
+    # Endless animations (a busy job's striped progress bar) are not waited for.
+    page.wait_for_function("document.getAnimations().every(a => a.playState !== 'running'"
+                           " || a.effect.getComputedTiming().iterations === Infinity)")
     violations = axe_violations(page)
     assert not violations, describe_violations(page.url, violations)
 
