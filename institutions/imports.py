@@ -240,7 +240,7 @@ class _Checker:
         self.actor = actor
         self.today = timezone.localdate()
         self.reference = ReferenceCache()
-        cities = Region.objects.filter(level=Region.Level.CITY).select_related("parent")
+        cities = Region.objects.current().filter(level=Region.Level.CITY).select_related("parent")
         if region.level == Region.Level.PROVINCE:
             cities = cities.filter(parent=region)
         self.region = region
@@ -248,7 +248,9 @@ class _Checker:
         for city in cities:
             self.cities[city.code] = city
             self.cities[city.name] = city
-        self.all_city_names = set(Region.objects.filter(level=Region.Level.CITY).values_list("name", flat=True))
+        self.all_city_names = set(
+            Region.objects.current().filter(level=Region.Level.CITY).values_list("name", flat=True)
+        )
 
     def text(self, outcome, row, key, limit, required=False):
         value = row.values.get(key)

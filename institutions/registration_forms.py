@@ -8,8 +8,9 @@ from accounts.validators import USERNAME_CHARS
 from config.widgets import FileInput
 
 from .codes import normalise_cma_number, normalise_credit_code
+from .fields import CityChoiceField
 from .imports import PHONE
-from .models import Region, validate_credit_code
+from .models import validate_credit_code
 
 
 class RegistrationForm(forms.Form):
@@ -25,10 +26,7 @@ class RegistrationForm(forms.Form):
         help_text="勾选后请填写下面的机构名称、所在市州和注册地址，由所在市州局审核后登记。",
     )
     institution_name = forms.CharField(label="机构名称（新机构）", max_length=200, required=False)
-    city = forms.ModelChoiceField(
-        label="所在市州（新机构）", required=False, empty_label="请选择",
-        queryset=Region.objects.current().filter(level=Region.Level.CITY).select_related("parent").order_by("code"),
-    )
+    city = CityChoiceField(label="所在市州（新机构）", required=False)
     institution_address = forms.CharField(label="注册地址（新机构）", max_length=300, required=False)
     full_name = forms.CharField(label="姓名", max_length=150)
     phone = forms.CharField(label="联系电话", max_length=30)
