@@ -12,6 +12,7 @@ from accounts.permissions import authority_q, can_decide_identity_changes, can_i
 from accounts.scoping import visible_to
 from filings.models import Filing
 
+from .fields import CityChoiceIterator
 from .models import (
     CertificateLevel,
     CmaCertificate,
@@ -60,6 +61,11 @@ class InstitutionFilter(django_filters.FilterSet):
             widget = self.form.fields[name].widget
             widget.attrs["class"] = "form-select" if isinstance(widget, forms.Select) else "form-control"
         self.form.fields["q"].widget.attrs.update({"placeholder": "机构名称或统一社会信用代码", "type": "search"})
+        # Grouped by province, and read as a plain query: Django's own choice iterator opens a server-side cursor,
+        # whose fast-start plan took 0.5 s over 53,000 institutions.
+        city = self.form.fields["city"]
+        city.iterator = CityChoiceIterator
+        city.queryset = city.queryset
 
     def search(self, queryset, name, value):
         return queryset.filter(name_or_code_q(value))
@@ -91,8 +97,10 @@ def name_or_code_q(value, prefix="") -> Q:
 
 
 def visible_cities(user):
-    ids = visible_to(user, Institution).values("city")
-    return Region.objects.filter(level=Region.Level.CITY, pk__in=ids).order_by("code")
+    """The cities holding institutions the user may see, for the city filters. EXISTS per city (368 of them, each an
+    index probe) rather than IN over every visible institution, which read the whole register (0.5 s at 53,000)."""
+    visible = visible_to(user, Institution).filter(city=OuterRef("pk"))
+    return Region.objects.filter(Exists(visible), level=Region.Level.CITY).order_by("code")
 
 
 def institution_list(user, params):

@@ -25,8 +25,8 @@ from filings.selectors import (
     pending_extension_requests,
     timeline,
 )
-from institutions.models import Institution, Region
-from institutions.selectors import identity_change_notices
+from institutions.models import Institution
+from institutions.selectors import identity_change_notices, visible_cities
 
 from .diff import diff_snapshots, group_by_section
 from .models import ChasingRecord
@@ -95,9 +95,7 @@ def reviewable_filings(user):
 
 
 def queue_cities(user):
-    return Region.objects.filter(
-        level=Region.Level.CITY, pk__in=visible_to(user, Institution).values("city_id")
-    ).order_by("code")
+    return visible_cities(user)
 
 
 # --- review screen ---------------------------------------------------------------------------------------------
