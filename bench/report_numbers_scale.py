@@ -124,7 +124,7 @@ def worker_load(numbers: int):
 
 # --- worker: one upload ---------------------------------------------------------------------------------------------
 
-def worker_ingest(path: str, code: int):
+def worker_ingest(path: str, code: int | str):
     setup_django()
     from accounts.models import Role, User
     from institutions.models import Institution, Region
@@ -132,8 +132,9 @@ def worker_ingest(path: str, code: int):
     from report_numbers_ingest import upload
 
     city = Region.objects.get(code="430100")
+    code = f"{code}{time.time_ns() % 10**7:07d}"  # unique across runs that reuse the databases
     institution = Institution.objects.create(
-        name=f"上传基准检测有限公司{code}", credit_code=f"91430100{code:09d}X"[:18], city=city,
+        name=f"上传基准检测有限公司{code}", credit_code=f"91430100{code:0>9}X"[:18], city=city,
     )
     filer = User.objects.create(username=f"bench-filer-{code}", role=Role.FILER, institution=institution)
     seconds, batch = upload(institution, filer, Path(path))
