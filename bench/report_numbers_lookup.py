@@ -91,6 +91,12 @@ def insert_institutions(count: int) -> int:
         return cursor.fetchone()[0]
 
 
+def drop_keys(cursor):
+    """Before a bulk load: no index to maintain row by row."""
+    cursor.execute("ALTER TABLE reports_reportnumber DROP CONSTRAINT reports_reportnumber_uniq")
+    cursor.execute("DROP INDEX reports_reportnumber_number")
+
+
 def build_keys(cursor):
     """The indexes of reports.0004 (ADR 0026), built once after a bulk load."""
     cursor.execute(
@@ -106,8 +112,7 @@ def load_numbers(numbers: int):
     started = time.monotonic()
     first_id = insert_institutions(INSTITUTIONS)
     with connection.cursor() as cursor:
-        cursor.execute("ALTER TABLE reports_reportnumber DROP CONSTRAINT reports_reportnumber_uniq")
-        cursor.execute("DROP INDEX reports_reportnumber_number")
+        drop_keys(cursor)
         cursor.execute(
             """INSERT INTO reports_reportnumber (year, quarter, institution_id, batch_id, number)
                SELECT 2023 + g %% 2, 1 + (g / 7) %% 4, %s + g %% %s, 0,

@@ -82,26 +82,15 @@ def worker_load(numbers: int):
     setup_django()
     from django.core.management import call_command
     from django.db import connection
-
-    from institutions.models import Institution, Region
-
-    from summary_export import insert_select
+    from report_numbers_lookup import build_keys, drop_keys, insert_institutions
 
     call_command("migrate", verbosity=0)
     if numbers == 0:
         return
     started = time.monotonic()
-    city_ids = list(Region.objects.filter(level=Region.Level.CITY).order_by("code").values_list("pk", flat=True))
+    first_id = insert_institutions(INSTITUTIONS)
     with connection.cursor() as cursor:
-        insert_select(cursor, Institution, {
-            "name": "'基准检测有限公司' || g",
-            "credit_code": "'91' || lpad(g::text, 16, '0')",
-            "city_id": ("(%s::int[])[1 + g %% %s]", [city_ids, len(city_ids)]),
-        }, "FROM generate_series(1, %s) AS g", [INSTITUTIONS])
-        cursor.execute("SELECT min(id) FROM institutions_institution")
-        first_id = cursor.fetchone()[0]
-        cursor.execute("ALTER TABLE reports_reportnumber DROP CONSTRAINT reports_reportnumber_uniq")
-        cursor.execute("DROP INDEX reports_reportnumber_number")
+        drop_keys(cursor)
     for start in range(0, numbers, CHUNK):
         stop = min(numbers, start + CHUNK)
         with connection.cursor() as cursor:
@@ -114,11 +103,8 @@ def worker_load(numbers: int):
         print(f"    {stop:,} rows at {time.monotonic() - started:.0f} s", flush=True)
     with connection.cursor() as cursor:
         cursor.execute("SET maintenance_work_mem = '1GB'")
-        cursor.execute("ALTER TABLE reports_reportnumber "
-                       "ADD CONSTRAINT reports_reportnumber_uniq UNIQUE (institution_id, number, year)")
-        print(f"    unique key built at {time.monotonic() - started:.0f} s", flush=True)
-        cursor.execute("CREATE INDEX reports_reportnumber_number ON reports_reportnumber (number)")
-        print(f"    lookup index built at {time.monotonic() - started:.0f} s", flush=True)
+        build_keys(cursor)
+        print(f"    indexes built at {time.monotonic() - started:.0f} s", flush=True)
     connection.close()
 
 
