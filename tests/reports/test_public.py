@@ -62,6 +62,24 @@ def test_lookups_are_rate_limited_per_client_address(client, stored, settings):
     assert verify(client, "CS-2023-0001", REMOTE_ADDR="10.0.0.9").status_code == 200  # another address
 
 
+def test_lookups_still_answer_and_stay_limited_while_redis_is_down(client, stored, settings, monkeypatch):
+    import redis
+
+    from accounts import ratelimit
+
+    class DownRedis:
+        def incr(self, key):
+            raise redis.ConnectionError("Connection refused")
+
+    monkeypatch.setattr(ratelimit, "_redis_client", lambda: DownRedis())
+    monkeypatch.setattr(ratelimit, "_local_counts", {})
+    settings.REPORTS_VERIFY_PER_MINUTE = 3
+    for _ in range(3):
+        assert 'verify-found' in verify(client, "CS-2023-0001").content.decode()
+    refused = verify(client, "CS-2023-0001")  # the limit holds, counted in the process (fail safe)
+    assert refused.status_code == 429 and "查询过于频繁" in refused.content.decode()
+
+
 @pytest.mark.django_db  # the login page lists the public notices
 def test_the_login_page_links_to_verification(client):
     page = client.get(reverse("login")).content.decode()
