@@ -102,6 +102,26 @@ class MailTask(Task):
     acks_late = True
 
 
+# What the owner reads when the server's disk (or its temporary directory) is full, instead of the OS's English words.
+DISK_FULL = "服务器磁盘空间已满，未保存任何文件；请联系系统管理员清理磁盘后重试"
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """ENOSPC anywhere in the chain: writers wrap it (XlsxWriter raises FileCreateError from the OSError)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+            return True
+        wrapped = next((arg for arg in getattr(exc, "args", ()) if isinstance(arg, BaseException)), None)
+        exc = exc.__cause__ or wrapped or exc.__context__
+    return False
+
+
+def _describe(exc: BaseException) -> str:
+    return DISK_FULL if is_disk_full(exc) else f"{exc.__class__.__name__}: {exc}"
+
+
 def run_job_step(task, step, job_id: int, *, mark_failed, failure: str, advice: str = "", release=None) -> None:
     """Run `step(job_id)` for the bound Celery `task` (a JobTask); `failure` starts the message (e.g. "生成失败").
 
@@ -112,17 +132,17 @@ def run_job_step(task, step, job_id: int, *, mark_failed, failure: str, advice: 
     except Exception as exc:
         if not is_transient(exc):
             log.exception("%s %s failed", task.name, job_id)
-            mark_failed(job_id, f"{failure}：{exc.__class__.__name__}: {exc}"[:450] + advice)
+            mark_failed(job_id, f"{failure}：{_describe(exc)}"[:450] + advice)
             return
         if task.request.is_eager:
             # In-process (no broker): waiting and retrying would hold up the web request, and Celery's Retry would
             # escape into it. The owner retries by hand.
             log.warning("%s %s: %s; in-process, marked failed", task.name, job_id, exc)
-            message = f"{failure}：暂时故障（{exc.__class__.__name__}: {exc}"[:400]
+            message = f"{failure}：暂时故障（{_describe(exc)}"[:400]
             mark_failed(job_id, message + "），请稍后重试" + advice)
             return
         if task.request.retries >= task.max_retries:
-            message = f"{failure}（已重试 {task.max_retries} 次）：{exc.__class__.__name__}: {exc}"[:450]
+            message = f"{failure}（已重试 {task.max_retries} 次）：{_describe(exc)}"[:450]
             mark_failed(job_id, message + advice)
             return
         log.warning("%s %s: %s; retrying", task.name, job_id, exc)

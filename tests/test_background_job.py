@@ -2,6 +2,7 @@
 or running without a sign of life, never when ended; progress written to the row, throttled; a failure never undoes a
 finished job), Celery's own retry policy for transient faults (JobTask, MailTask) with real faults, in a worker and
 in-process, and the one status view with each kind's own permission check."""
+import errno
 import smtplib
 import sqlite3
 from datetime import timedelta
@@ -193,6 +194,22 @@ def test_in_a_worker_a_real_permanent_error_fails_the_job_at_once(failing_export
     _as_worker(export_tasks.build_export, job.pk)
     job.refresh_from_db()
     assert job.status == "failed" and "no_such_function_anywhere" in job.error and not sent
+
+
+def test_a_full_disk_fails_the_job_with_a_chinese_message(failing_export, sent, tmp_path):
+    from xlsxwriter.exceptions import FileCreateError
+
+    try:  # as XlsxWriter reports it: its own error, raised while handling the OS's ENOSPC
+        try:
+            raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "x.xlsx"))
+        except OSError as cause:
+            raise FileCreateError(cause)  # noqa: B904 -- as the library does
+    except FileCreateError as error:
+        job = failing_export(error)
+    _as_worker(export_tasks.build_export, job.pk)
+    job.refresh_from_db()
+    assert job.status == "failed" and "服务器磁盘空间已满" in job.error
+    assert "Errno" not in job.error and str(tmp_path) not in job.error and not sent
 
 
 @pytest.mark.parametrize("make_error", [_real_sqlite_lock_error, _real_permanent_error], ids=["transient", "permanent"])
