@@ -231,6 +231,14 @@ class Overlong:
         return self.head
 
 
+@dataclass(frozen=True, slots=True)
+class Formula:
+    """A formula cell read with `cached_formulas`: its text ("=" in front) and the value the spreadsheet last
+    calculated, None when it never was (a file written by a program and not opened since). Never evaluated here."""
+    text: "str | Overlong"
+    cached: object
+
+
 @dataclass(frozen=True)
 class XlsxLimits:
     zip: ZipLimits
@@ -491,11 +499,11 @@ class Workbook:
             pass
         return table
 
-    def rows(self, index: int, *, columns: int | None = None,
-             progress: Callable[[float], None] | None = None) -> Iterator[tuple[int, list]]:
+    def rows(self, index: int, *, columns: int | None = None, progress: Callable[[float], None] | None = None,
+             cached_formulas: bool = False) -> Iterator[tuple[int, list]]:
         """(row number, cell values) for each row present in sheet `index`, in order. A value is None, str, int,
-        float, bool, datetime, or Overlong; a formula is its text with "=" in front. Only the first `columns` columns
-        are kept when given."""
+        float, bool, datetime, or Overlong; a formula is its text with "=" in front, or with `cached_formulas` a
+        `Formula` carrying its cached value too. Only the first `columns` columns are kept when given."""
         _, member, _ = self._sheets[index]
         if member not in self._names:
             raise FileRefused(NOT_XLSX)
@@ -554,7 +562,7 @@ class Workbook:
                 if cells is None:  # a cell outside any row: ignored, as Excel does
                     return
                 cells.extend([None] * (row["column"] - 1 - len(cells)))
-                cells.append(self._cell_value(cell, shared, date_styles, epoch))
+                cells.append(self._cell_value(cell, shared, date_styles, epoch, cached_formulas))
                 cell["keep"] = False
             elif local == "row":
                 finished.append((row["number"], row["cells"]))
@@ -571,10 +579,17 @@ class Workbook:
                 finished.clear()
 
     @staticmethod
-    def _cell_value(cell, shared, date_styles, epoch):
+    def _cell_value(cell, shared, date_styles, epoch, cached_formulas=False):
         if cell["formula"] is not None:
             formula = cell["formula"].value()
-            return Overlong("=" + formula.head, formula.length + 1) if isinstance(formula, Overlong) else "=" + formula
+            text = Overlong("=" + formula.head, formula.length + 1) if isinstance(formula, Overlong) else "=" + formula
+            if not cached_formulas:
+                return text
+            return Formula(text, Workbook._stored_value(cell, shared, date_styles, epoch))
+        return Workbook._stored_value(cell, shared, date_styles, epoch)
+
+    @staticmethod
+    def _stored_value(cell, shared, date_styles, epoch):
         kind = cell["type"]
         if kind == "inlineStr":
             return cell["inline"].value() if cell["inline"] is not None else None

@@ -50,16 +50,22 @@ def ensure_parts(filing) -> None:
         SocialResponsibilityReport.objects.get_or_create(filing=filing, centre=centre)
 
 
+def check_editable(filing, actor) -> None:
+    """Refuse as a save would (own filer, editable state, inside the window), for work done before the save such as
+    reading an offline file; the save checks again with the row locked."""
+    if not permissions.can_edit_filing(actor, filing):
+        raise PermissionDenied("只有本机构的填报人可以修改本填报。")
+    if filing.status not in (Filing.Status.DRAFT, Filing.Status.RETURNED):
+        raise TransitionRefused(f"填报当前为“{filing.get_status_display()}”，不能修改；如需修改请先撤回。")
+    refusal = workflow.filer_window_refusal(filing, timezone.now())
+    if refusal:
+        raise TransitionRefused(refusal)
+
+
 def _editable(filing, actor, expected_version) -> Filing:
     """Lock the filing for a save: own filer, editable state, inside the window, same version as the form."""
     locked = Filing.objects.select_for_update().select_related("institution__city", "year").get(pk=filing.pk)
-    if not permissions.can_edit_filing(actor, locked):
-        raise PermissionDenied("只有本机构的填报人可以修改本填报。")
-    if locked.status not in (Filing.Status.DRAFT, Filing.Status.RETURNED):
-        raise TransitionRefused(f"填报当前为“{locked.get_status_display()}”，不能修改；如需修改请先撤回。")
-    refusal = workflow.filer_window_refusal(locked, timezone.now())
-    if refusal:
-        raise TransitionRefused(refusal)
+    check_editable(locked, actor)
     if expected_version is not None and locked.version != expected_version:
         raise TransitionRefused(
             "该填报已在其他窗口或由他人保存过，您的修改未保存。请刷新页面，核对后再保存。", status=409

@@ -13,7 +13,7 @@ from accounts import permissions
 from config.refusals import refusal_as_message
 from institutions.models import CmaCertificate
 
-from . import extensions, pdf, selectors, services, workflow
+from . import extensions, offline, pdf, selectors, services, workflow
 from .checks import run_checks
 from .forms import (
     AnnualReportForm,
@@ -108,7 +108,7 @@ def overview(request, pk):
 
 
 def _edit_part(request, filing, part, form_class, step, template, findings_prefix, *, show_findings=True,
-               **form_kwargs):
+               page_context=None, **form_kwargs):
     findings = [f for f in run_checks(filing) if f.field.startswith(findings_prefix)] if show_findings else []
     form_kwargs["review_comments"] = {
         key.removeprefix(findings_prefix): [c.text for c in comments]
@@ -140,7 +140,8 @@ def _edit_part(request, filing, part, form_class, step, template, findings_prefi
     else:
         form = form_class(instance=part, initial={"version": filing.version}, findings=findings, editable=editable,
                           **form_kwargs)
-    return render(request, template, _context(request, filing, step, form=form, findings=findings))
+    return render(request, template, _context(request, filing, step, form=form, findings=findings,
+                                              **(page_context or {})))
 
 
 def statistics(request, pk):
@@ -153,7 +154,58 @@ def statistics(request, pk):
     # No check is shown as an error before the form's first save; last year's approved figures stand beside the inputs.
     return _edit_part(request, filing, filing.statistics, StatisticsForm, "statistics", "filings/statistics.html",
                       "statistics.", show_findings=filing.statistics_saved_at is not None,
+                      page_context=_offline_context(request, filing),
                       nature=filing.institution.nature, previous=selectors.previous_approved_statistics(filing))
+
+
+# --- 离线填报 (filings.offline) ---------------------------------------------------------------------------------------
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_SHOWN_PROBLEMS = 200
+
+
+def _problems_key(filing) -> str:
+    return f"offline_problems_{filing.pk}"
+
+
+def _offline_context(request, filing) -> dict:
+    """The 离线填报 card: offered to the filing's own filers; the last upload's problems are shown once."""
+    return {"offline_offered": permissions.can_edit_filing(request.user, filing),
+            "offline_problems": request.session.pop(_problems_key(filing), None) if request.method == "GET" else None}
+
+
+def offline_template(request, pk):
+    filing = _filing(request, pk)
+    content = offline.build_template(filing, actor=request.user)
+    return FileResponse(BytesIO(content), as_attachment=True, content_type=XLSX_TYPE,
+                        filename=offline.template_filename(filing))
+
+
+@require_POST
+def offline_upload(request, pk):
+    filing = _filing(request, pk)
+    if not permissions.can_edit_filing(request.user, filing):
+        raise PermissionDenied("只有本机构的填报人可以上传离线填报文件。")
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, "请选择填好的离线填报模板（.xlsx）后再上传。")
+        return redirect("filings:statistics", filing.pk)
+    with refusal_as_message(request, prefix="上传未保存："):
+        outcome = offline.import_statistics(filing, upload, actor=request.user)
+        if outcome.problems:
+            request.session[_problems_key(filing)] = [
+                {"cell": p.cell, "field": p.field, "message": p.message} for p in outcome.problems[:MAX_SHOWN_PROBLEMS]
+            ]
+            messages.error(request, f"文件中有 {len(outcome.problems)} 处问题，本次上传未保存任何内容；"
+                                    "请按“离线填报”中的列表逐格修改后重新上传。")
+        else:
+            messages.success(request, "已按上传的文件保存草稿（与网页保存相同）。")
+            if outcome.warnings:
+                codes = "；".join(f"【{f.code}】{f.message}" for f in outcome.warnings)
+                messages.warning(
+                    request, f"有 {len(outcome.warnings)} 条预警，提交前须在“校验与提交”页填写说明：{codes}"
+                )
+    return redirect("filings:statistics", filing.pk)
 
 
 def annual_report(request, pk):

@@ -116,6 +116,8 @@ ACCESS = {
     "filings:home": EVERYONE, "filings:overview": CHANGSHA, "filings:statistics": CHANGSHA,
     "filings:annual_report": CHANGSHA, "filings:sr_report": CHANGSHA, "filings:submit": CHANGSHA,
     "filings:withdraw": OWN, "filings:pdf": CHANGSHA, "filings:pdf_centre": CHANGSHA,
+    # 离线填报: the template and its upload are the institution's own filers' (the submitted filing refuses the upload)
+    "filings:offline_template": OWN, "filings:offline_upload": OWN,
     # 延期申请: the Changsha filer asks and withdraws, its city's officer comments, reviewers of its area decide
     "filings:request_extension": OWN, "filings:extension_request_withdraw": OWN,
     "filings:extension_requests": REGULATORS, "filings:extension_request_comment": {"city"},
