@@ -74,6 +74,24 @@ def is_stale(active: bool, *signs_of_life) -> bool:
     return bool(active and last and timezone.now() - last > STALE_AFTER)
 
 
+def _broker_errors():
+    from kombu.exceptions import OperationalError as BrokerUnreachable
+
+    return (BrokerUnreachable, ConnectionError, TimeoutError, *_redis_errors())
+
+
+def send_task(task, *args) -> bool:
+    """Send `task` to the broker now; False (logged) when the broker cannot be reached. The job stays 排队中 in the
+    database and the sweeper (jobs/sweeper.py) sends it again once the broker is back: the request that started it
+    does not fail for a queue that is down for a while."""
+    try:
+        task.delay(*args)
+    except _broker_errors() as exc:
+        log.warning("%s%s not sent, the broker is unreachable (%s); the sweeper sends it later", task.name, args, exc)
+        return False
+    return True
+
+
 class JobTask(Task):
     """The base of every job's task (`@shared_task(bind=True, base=JobTask)`): the retry policy is Celery's own.
     `run_job_step` lets only a transient fault escape, and only when a worker runs the task; Celery's autoretry then

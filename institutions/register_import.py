@@ -14,6 +14,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from accounts import permissions
+from config.jobs import send_task
 from config.refusals import DomainRefusal
 from config.uploads import visible
 
@@ -50,7 +51,7 @@ def _extension(name):
 def _send(step, job_id):
     from . import tasks  # tasks.py imports this module
 
-    (tasks.validate_import if step == "validate" else tasks.run_import).delay(job_id)
+    send_task(tasks.validate_import if step == "validate" else tasks.run_import, job_id)
 
 
 def confirm_import(job, *, actor):

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts import permissions
 from accounts.scoping import visible_to
+from config.jobs import send_task
 from config.refusals import DomainRefusal
 from config.uploads import visible
 
@@ -157,4 +158,4 @@ def open_rejects(batch: ReportNumberBatch, *, actor):
 def _queue_ingest(batch_id: int) -> None:
     from .tasks import ingest_report_numbers  # tasks.py imports this module
 
-    ingest_report_numbers.delay(batch_id)
+    send_task(ingest_report_numbers, batch_id)

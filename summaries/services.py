@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.permissions import can_export
 from accounts.scoping import visible_to
+from config.jobs import send_task
 from config.refusals import DomainRefusal
 from filings.models import ReportingYear
 
@@ -65,7 +66,7 @@ def retry_export(job: ExportJob, *, actor) -> ExportJob:
 def _send(job):
     from .tasks import build_export  # tasks.py imports this module
 
-    transaction.on_commit(lambda: build_export.delay(job.pk))
+    transaction.on_commit(lambda: send_task(build_export, job.pk))
 
 
 def export_directory() -> Path:

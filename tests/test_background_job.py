@@ -298,3 +298,27 @@ def test_an_upload_writes_its_progress_to_the_row_between_segments(monkeypatch, 
     percents = [percent for percent, _stage in seen]
     assert len(seen) > 3 and percents == sorted(percents) and seen[-1] == (91, "正在写入数据库")
     assert (batch.status, batch.progress, batch.accepted, batch.rejected) == ("done", 100, 2000, 1)
+
+
+# --- the broker down: the job waits in the database --------------------------------------------------------------
+
+def test_a_job_started_while_the_broker_is_down_is_kept_queued_and_the_request_succeeds(
+        monkeypatch, on_commit_immediately, two_provinces):
+    from kombu.exceptions import OperationalError as BrokerUnreachable
+
+    def unreachable(*args, **kwargs):
+        raise BrokerUnreachable("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(export_tasks.build_export, "delay", unreachable)
+    officer = two_provinces["users"]["city_officer"]
+    job = export_services.start_export(actor=officer, kind="register", region=officer.region)
+    job.refresh_from_db()
+    assert job.status == "pending"  # sent again by the job sweeper once the broker is back
+
+
+def test_sending_a_task_does_not_wait_on_the_result_store():
+    from config.celery import app, ping
+
+    # Nothing reads a job's task result: a send never subscribes to Redis's result store (it fails while Redis is
+    # down and then needs a restart). The health ping keeps its result.
+    assert app.conf.task_ignore_result is True and ping.ignore_result is False

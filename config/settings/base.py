@@ -123,6 +123,9 @@ else:
 
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="qts")
 CELERY_TASK_ACKS_LATE = True
+# Jobs report through their rows, nobody reads a task's result: sending a task then does not subscribe to the result
+# store, which fails the request (and must be restarted) while Redis is down. config.ping keeps its result.
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
