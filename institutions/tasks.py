@@ -1,8 +1,10 @@
 from celery import shared_task
 
-from config.jobs import JobTask, run_job_step
+from config.jobs import JobTask, run_job_step, send_task
+from jobs import sweeper
 
 from . import register_import
+from .models import ImportJob
 
 
 def _run(task, step, job_id):
@@ -22,3 +24,10 @@ def run_import(self, job_id: int):
 @shared_task(name="institutions.purge_old_import_files")
 def purge_old_import_files():
     return register_import.purge_old_import_files()
+
+
+# Waiting to be checked, or confirmed and waiting to be written (a write is one transaction: run again, it is whole).
+sweeper.register(
+    ImportJob, lambda job: send_task(validate_import if job.status == ImportJob.Status.PENDING else run_import, job.pk),
+    queued=[ImportJob.Status.PENDING, ImportJob.Status.IMPORTING],
+)

@@ -1,8 +1,10 @@
 from celery import shared_task
 
-from config.jobs import JobTask, MailTask, run_job_step
+from config.jobs import JobTask, MailTask, run_job_step, send_task
+from jobs import sweeper
 
 from . import complaints, uploads
+from .models import ReportNumberBatch
 
 
 @shared_task(bind=True, base=JobTask, name="reports.ingest_report_numbers")
@@ -15,3 +17,7 @@ def ingest_report_numbers(self, batch_id: int):
 @shared_task(bind=True, base=MailTask, name="reports.notify_complaint")
 def notify_complaint(self, complaint_id: int):
     return complaints.send_complaint_notice(complaint_id)
+
+
+sweeper.register(ReportNumberBatch, lambda batch: send_task(ingest_report_numbers, batch.pk),
+                 queued=[ReportNumberBatch.Status.PENDING])

@@ -1,8 +1,10 @@
 from celery import shared_task
 
-from config.jobs import JobTask, run_job_step
+from config.jobs import JobTask, run_job_step, send_task
+from jobs import sweeper
 
 from . import services
+from .models import ExportJob
 
 
 @shared_task(bind=True, base=JobTask, name="summaries.build_export")
@@ -14,3 +16,6 @@ def build_export(self, job_id: int):
 @shared_task(name="summaries.purge_expired_exports")
 def purge_expired_exports():
     return services.purge_expired_exports()
+
+
+sweeper.register(ExportJob, lambda job: send_task(build_export, job.pk), queued=[ExportJob.Status.PENDING])

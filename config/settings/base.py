@@ -134,6 +134,8 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
+    # Jobs whose message was lost (the broker was down) are sent again; those whose worker died are marked 已中断.
+    "sweep-jobs": {"task": "jobs.sweep_jobs", "schedule": 60.0},
     "purge-expired-exports": {"task": "summaries.purge_expired_exports", "schedule": crontab(hour=3, minute=15)},
     "purge-old-import-files": {"task": "institutions.purge_old_import_files", "schedule": crontab(hour=3, minute=30)},
     # Automatic reminders 30, 7 and 1 days before the filing deadline (each point once per institution).
