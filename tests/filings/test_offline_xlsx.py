@@ -4,6 +4,8 @@ only a template of this very filing, at its current version, from its own filer 
 import datetime
 import io
 import re
+import shutil
+import subprocess
 import zipfile
 from decimal import Decimal
 
@@ -382,3 +384,19 @@ def test_the_reader_gives_formulas_with_their_cached_values_only_when_asked(logg
     assert cached[row][3] == uploads.Formula("=3+4", 7)
     body = upload(logged_in, filing, content).content.decode()
     assert "公式计算出错（#DIV/0!）" in body
+
+
+@pytest.mark.skipif(not shutil.which("soffice"), reason="LibreOffice (soffice) is not installed")
+def test_a_template_saved_again_by_an_office_suite_is_accepted_with_its_formulas_calculated(logged_in, filing,
+                                                                                          tmp_path):
+    """LibreOffice stands in for Excel/WPS: it keeps the hidden sheet and column, and stores each formula's result."""
+    source = tmp_path / "in" / "统计.xlsx"
+    source.parent.mkdir()
+    source.write_bytes(fill(download(logged_in, filing), research_projects="=3+4", revenue=912.25))
+    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path / 'profile'}",
+                    "--convert-to", "xlsx", "--outdir", str(tmp_path / "out"), str(source)],
+                   check=True, capture_output=True, timeout=600)
+    body = upload(logged_in, filing, (tmp_path / "out" / "统计.xlsx").read_bytes()).content.decode()
+    assert "已按上传的文件保存草稿" in body, re.findall(r"上传未保存：[^<]*", body)
+    values = saved_state(filing)[1]
+    assert (values["research_projects"], values["revenue"]) == (7, Decimal("912.25"))
