@@ -218,6 +218,36 @@ def can_chase(user, institution) -> bool:
     return can_send_reminders(user) and _in_area(user, institution)
 
 
+_DIGEST_READERS = frozenset({Role.CITY_OFFICER, Role.PROVINCIAL_REVIEWER})
+
+
+def can_view_digest(user) -> bool:
+    """待办摘要 (page, weekly e-mail, opting out): a city officer's for their city, a provincial reviewer's for their
+    province; each needs their region."""
+    return _role(user) in _DIGEST_READERS and user.region_id is not None
+
+
+def can_view_city_digest(user) -> bool:
+    """The city's digest: its late filers, missing uploads, open complaints and pending extension requests."""
+    return can_view_digest(user) and _role(user) == Role.CITY_OFFICER
+
+
+def can_view_province_digest(user) -> bool:
+    """The province's digest: its lagging cities and the extension requests it decides."""
+    return can_view_digest(user) and _role(user) == Role.PROVINCIAL_REVIEWER
+
+
+def digest_recipients_q() -> Q:
+    """can_view_digest as a filter on users: who the weekly digest goes to (before their own opting out)."""
+    return Q(is_active=True, role__in=list(_DIGEST_READERS), region__isnull=False)
+
+
+def can_view_chasing_activity(user) -> bool:
+    """催报情况 by city (reminders, contacts, completeness against the province): the province, and SAMR and admins
+    for a province they choose; a city officer's area is one city."""
+    return can_view_city_ranking(user)
+
+
 def can_view_report_numbers(user) -> bool:
     """Every regulator sees which institutions of their area have not uploaded report numbers, and the complaints."""
     return _role(user) in _REGULATORS

@@ -120,6 +120,11 @@ def complaints_visible_to(user):
     return visible_to(user, Complaint).select_related("institution", "city", "handled_by")
 
 
+def open_complaints(user):
+    """The complaints in the user's area still to be handled (the home page's count, the officer's digest)."""
+    return complaints_visible_to(user).filter(status=Complaint.Status.OPEN)
+
+
 LOOKUP_SQL = (
     "SELECT i.name, c.name, r.year, r.quarter FROM reports_reportnumber r "
     "JOIN institutions_institution i ON i.id = r.institution_id "

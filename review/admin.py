@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import ChasingRecord, DecisionNotice, FieldComment, Reminder
+from .models import ChasingRecord, DecisionNotice, Digest, FieldComment, Reminder
 
 
 @admin.register(ChasingRecord)
@@ -36,3 +36,17 @@ class ReminderAdmin(admin.ModelAdmin):
 class DecisionNoticeAdmin(admin.ModelAdmin):
     list_display = ["transition", "recipients", "sent_at"]
     raw_id_fields = ["transition"]
+
+
+@admin.register(Digest)
+class DigestAdmin(admin.ModelAdmin):
+    """待办摘要 e-mails are claimed and sent by review/digests.py only; the admin reads them."""
+
+    list_display = ["user", "kind", "week", "status", "email", "sent_at"]
+    list_filter = ["kind", "status", "week"]
+    search_fields = ["user__username", "email"]
+    raw_id_fields = ["user"]
+    readonly_fields = [field.name for field in Digest._meta.fields]
+
+    def has_add_permission(self, request):
+        return False

@@ -152,3 +152,62 @@ class DecisionNotice(models.Model):
 
     def __str__(self):
         return f"审核结果通知（审核记录 {self.transition_id}）"
+
+
+class DigestPreference(models.Model):
+    """Whether an officer receives the weekly 待办摘要 (review/digests.py); no row means yes."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name="用户", on_delete=models.CASCADE, related_name="digest_preference"
+    )
+    weekly = models.BooleanField("接收每周待办摘要", default=True)
+    changed_at = models.DateTimeField("修改时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "待办摘要设置"
+        verbose_name_plural = "待办摘要设置"
+
+    def __str__(self):
+        return f"{self.user}：{'接收' if self.weekly else '不接收'}每周待办摘要"
+
+
+class Digest(models.Model):
+    """One 待办摘要 e-mail to one officer, claimed before it is sent (as reminders are): the database allows one weekly
+    digest per user and ISO week, so a second run of the beat task, or a run resumed after a crash, sends nothing
+    twice. A week whose digest had nothing in it is claimed as `empty` and not sent."""
+
+    class Kind(models.TextChoices):
+        WEEKLY = "weekly", "每周摘要"
+        ON_DEMAND = "on_demand", "手动发送"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待发送"
+        SENT = "sent", "已发送"
+        FAILED = "failed", "发送失败"
+        EMPTY = "empty", "无待办事项，未发送"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="收件人", on_delete=models.CASCADE, related_name="digests"
+    )
+    kind = models.CharField("类型", max_length=10, choices=Kind.choices)
+    week = models.CharField("周次", max_length=10, help_text="ISO 周，如 2026-W48")
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
+    email = models.EmailField("发送至", blank=True)
+    subject = models.CharField("邮件主题", max_length=200, blank=True)
+    body = models.TextField("邮件正文", blank=True)
+    created_at = models.DateTimeField("生成时间", default=timezone.now)
+    sent_at = models.DateTimeField("发送时间", null=True, blank=True)
+    error = models.CharField("发送失败原因", max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = "待办摘要邮件"
+        verbose_name_plural = "待办摘要邮件"
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "week"], condition=models.Q(kind="weekly"), name="one_weekly_digest_per_user"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} {self.get_kind_display()} {self.week}"

@@ -5,7 +5,7 @@ from celery import shared_task
 
 from config.jobs import MailTask
 
-from . import reminders, services
+from . import digests, reminders, services
 
 log = logging.getLogger(__name__)
 
@@ -49,3 +49,18 @@ def send_deadline_reminders():
     claimed = services.plan_automatic_reminders()  # each claimed reminder is sent on commit
     log.info("automatic reminders queued: %s", len(claimed))
     return len(claimed)
+
+
+@shared_task(name="review.send_weekly_digests")
+def send_weekly_digests():
+    """Weekly (beat, Monday morning): each officer's 待办摘要 of this ISO week, once (review/digests.py)."""
+    queued = digests.send_weekly()
+    log.info("weekly digests queued: %s", len(queued))
+    return len(queued)
+
+
+@shared_task(bind=True, base=MailTask, name="review.send_digest")
+def send_digest(self, digest_id: int):
+    """Send one claimed 待办摘要 (weekly or on demand); retried as the reminders are."""
+    last_attempt = self.request.is_eager or self.request.retries >= self.max_retries
+    digests.send(digest_id, last_attempt=last_attempt)

@@ -17,4 +17,8 @@ urlpatterns = [
     path("late/remind/", views.remind, name="remind"),
     path("institutions/<int:pk>/chasing/", views.chasing, name="chasing"),
     path("institutions/<int:pk>/<int:year>/extension/", views.grant_extension, name="extension"),
+    path("digest/", views.digest, name="digest"),
+    path("digest/send/", views.digest_send, name="digest_send"),
+    path("digest/subscription/", views.digest_subscription, name="digest_subscription"),
+    path("chasing/", views.chasing_activity, name="chasing_activity"),
 ]

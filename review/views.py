@@ -1,5 +1,6 @@
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -19,7 +20,7 @@ from filings.progress import PROGRESS_LABELS, PROGRESS_STATES, RULE_TEXT
 from filings.selectors import current_year, days_left, deadline_of, filing_deadline, latest_extension
 from institutions.models import Institution, Region
 
-from . import exports, selectors, services
+from . import digests, exports, selectors, services
 from .diff import field_choices
 from .forms import ChasingForm, DecisionForm, ExtensionForm, QueueFilter, ReturnForm
 
@@ -447,4 +448,53 @@ def chasing(request, pk):
         "extensions": visible_to(request.user, Extension).filter(institution=institution, year=year).select_related(
             "granted_by") if year else [],
         "deadline": _institution_deadline(institution, year, filing),
+    })
+
+
+# --- 待办摘要 and 催报情况 ---------------------------------------------------------------------------------------
+
+def _require_digest_reader(user):
+    _require(permissions.can_view_digest(user), "只有市州局人员和省局审核人员有待办摘要。")
+
+
+def digest(request):
+    _require_digest_reader(request.user)
+    return render(request, "review/digest.html", {
+        "digest": digests.build_digest(request.user), "subscribed": digests.is_subscribed(request.user),
+    })
+
+
+@require_POST
+def digest_send(request):
+    _require_digest_reader(request.user)
+    with refusal_as_message(request):
+        row = digests.send_now(request.user)
+        messages.success(request, f"待办摘要已发送至 {row.email}。")
+    return redirect("review:digest")
+
+
+@require_POST
+def digest_subscription(request):
+    _require_digest_reader(request.user)
+    weekly = request.POST.get("weekly") == "1"
+    digests.set_subscription(request.user, weekly=weekly)
+    messages.success(request, "已恢复每周接收待办摘要邮件。" if weekly
+                     else "已退订每周待办摘要邮件，仍可随时在本页查看或手动发送。")
+    return redirect("review:digest")
+
+
+def chasing_activity(request):
+    _require(permissions.can_view_chasing_activity(request.user), "只有省局及以上审核人员可以查看各市州催报情况。")
+    year = _year(request)
+    if year is None:
+        messages.info(request, "管理员尚未设置统计年度。")
+        return redirect("home")
+    nation = permissions.can_view_nation(request.user)
+    province = _province(request) if nation else request.user.region
+    provinces = Region.objects.current().filter(level=Region.Level.PROVINCE).order_by("code") if nation else None
+    activity = digests.chasing_activity(request.user, year, province) if province is not None else None
+    return render(request, "review/chasing_activity.html", {
+        "year": year, "years": selectors.progress_years(), "province": province, "provinces": provinces,
+        "activity": activity, "days_left": days_left(year), "margin": settings.LAG_MARGIN_POINTS,
+        "window_days": settings.LAG_WARNING_DAYS,
     })

@@ -106,6 +106,7 @@ REGULATORS = frozenset({"city", "other_city", "province", "samr", "admin"})
 CHANGSHA = frozenset({"filer", "city", "province", "samr", "admin"})  # who sees the Changsha institution
 REVIEWERS = frozenset({"province", "samr", "admin"})
 OWN = frozenset({"filer"})  # the Changsha institution's own filer only
+OFFICERS = frozenset({"city", "other_city", "province"})  # who has a 待办摘要 of their own
 
 ACCESS = {
     "home": EVERYONE, "logout": "logout", "password_change": EVERYONE, "password_change_done": EVERYONE,
@@ -146,6 +147,9 @@ ACCESS = {
     "review:extension": REVIEWERS,
     "review:progress": REGULATORS, "review:late_filers": REGULATORS, "review:late_filers_export": REGULATORS,
     "review:remind": {"city", "province", "admin"}, "review:chasing": CHANGSHA - OWN,
+    # 待办摘要: each officer's own (city officers and the province); 催报情况 by city for the province and above
+    "review:digest": OFFICERS, "review:digest_send": OFFICERS, "review:digest_subscription": OFFICERS,
+    "review:chasing_activity": REVIEWERS,
     # summaries: an export job is its creator's (here the Changsha city officer's) and the admins'
     "summaries:dashboard": REGULATORS, "summaries:exports": REGULATORS,
     "summaries:status": {"city", "admin"}, "summaries:download": {"city", "admin"},

@@ -140,7 +140,16 @@ CELERY_BEAT_SCHEDULE = {
     "purge-old-import-files": {"task": "institutions.purge_old_import_files", "schedule": crontab(hour=3, minute=30)},
     # Automatic reminders 30, 7 and 1 days before the filing deadline (each point once per institution).
     "send-deadline-reminders": {"task": "review.send_deadline_reminders", "schedule": crontab(hour=9, minute=0)},
+    # 待办摘要: each officer's weekly digest on Monday morning (once per ISO week; a rerun sends nothing twice).
+    "send-weekly-digests": {
+        "task": "review.send_weekly_digests", "schedule": crontab(day_of_week="mon", hour=8, minute=0),
+    },
 }
+
+# 催报情况: a city whose completeness lags its province's by at least this many percentage points is flagged 落后
+# within this many days before the filing deadline (and listed in the province's weekly digest).
+LAG_MARGIN_POINTS = env.int("QTS_LAG_MARGIN_POINTS", default=15)
+LAG_WARNING_DAYS = env.int("QTS_LAG_WARNING_DAYS", default=30)
 
 # Finished export files are kept this many days, then deleted by the beat task above.
 EXPORT_RETENTION_DAYS = env.int("QTS_EXPORT_RETENTION_DAYS", default=7)

@@ -3,9 +3,8 @@ from django import template
 from accounts.permissions import is_own_filer
 from accounts.scoping import visible_to
 from institutions.models import Institution
-from reports.models import Complaint
 from reports.quarters import recent_quarters
-from reports.selectors import complaints_visible_to, institution_quarter_status, upload_status_by_quarter
+from reports.selectors import institution_quarter_status, open_complaints, upload_status_by_quarter
 
 register = template.Library()
 
@@ -30,5 +29,5 @@ def report_officer_summary(context):
     return {
         "quarter": quarter,
         "row": row,
-        "open_complaints": complaints_visible_to(user).filter(status=Complaint.Status.OPEN).count(),
+        "open_complaints": open_complaints(user).count(),
     }
