@@ -313,3 +313,14 @@ def test_an_officer_of_another_city_sees_only_their_own_city(year, client):
     client.force_login(factories.CityOfficerFactory(region=factories.region("430200")))
     page = client.get(reverse("review:digest")).content.decode()
     assert "株洲未提交检测" in page and "长沙未提交检测" not in page
+
+
+def test_the_predicates_name_who_has_a_digest_and_who_sees_chasing_activity():
+    from accounts import permissions
+
+    people = {"filer": factories.FilerFactory(), "city": factories.CityOfficerFactory(),
+              "province": factories.ProvincialReviewerFactory(), "samr": factories.SamrReviewerFactory(),
+              "admin": factories.AdminFactory()}
+    assert {name for name, user in people.items() if permissions.can_view_digest(user)} == {"city", "province"}
+    assert {name for name, user in people.items() if permissions.can_view_chasing_activity(user)} == {
+        "province", "samr", "admin"}
