@@ -246,6 +246,8 @@ def test_province_page_flags_the_lagging_city_with_a_warning(province_world, pro
     page = client.get(reverse("review:chasing_activity")).content.decode()
     assert "各市州催报情况 · 湖南省" in page and "lag-warning" in page and "株洲市的提交率落后全省" in page
     assert page.count('data-testid="lagging"') == 1
+    assert reverse("review:chasing_activity") in client.get(reverse("review:progress")).content.decode()
+    assert reverse("review:chasing_activity") in client.get(reverse("home")).content.decode()
 
 
 def test_province_page_issues_a_fixed_number_of_queries_whatever_the_number_of_cities(
