@@ -2,7 +2,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import DATABASES, EMAIL_BACKEND, LOGGING, REDIS_URL, env
+from .base import CONTENT_SECURITY_POLICY, DATABASES, EMAIL_BACKEND, LOGGING, REDIS_URL, env
 
 DEBUG = False
 DEMO_MODE = False
@@ -40,6 +40,16 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+# The base policy (ADR 0031), and over HTTPS any http: link the page still holds is fetched as https:. Violations
+# are sent to QTS_CSP_REPORT_URI when set (a collector of the operator's; none by default).
+CONTENT_SECURITY_POLICY = {
+    **CONTENT_SECURITY_POLICY,
+    "DIRECTIVES": {
+        **CONTENT_SECURITY_POLICY["DIRECTIVES"],
+        "upgrade-insecure-requests": True,
+        **({"report-uri": env("QTS_CSP_REPORT_URI")} if env("QTS_CSP_REPORT_URI", default="") else {}),
+    },
+}
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

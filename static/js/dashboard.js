@@ -13,6 +13,9 @@
     var rounded = Math.round(v * 1000) / 10;
     return (rounded > 0 ? "+" : rounded < 0 ? "−" : "") + Math.abs(rounded).toFixed(1) + "%";
   }
+  // Tooltips drawn on the canvas: ECharts' HTML tooltips are built with style="…" attributes, which the
+  // Content-Security-Policy refuses (ADR 0031).
+  function tooltip(options) { return Object.assign({ renderMode: "richText" }, options); }
   function make(id) {
     var el = document.getElementById(id);
     if (!el || typeof echarts === "undefined") { return null; }
@@ -30,7 +33,7 @@
     var category = { type: "category", data: rows.map(function (r) { return r[0]; }), axisLabel: { interval: 0, rotate: horizontal ? 0 : 30 } };
     var value = { type: "value", axisLabel: { formatter: figure } };
     chart.setOption({
-      tooltip: { trigger: "axis", valueFormatter: figure },
+      tooltip: tooltip({ trigger: "axis", valueFormatter: figure }),
       grid: { left: horizontal ? 150 : 50, right: 30, bottom: horizontal ? 30 : 80, top: 20 },
       xAxis: horizontal ? value : category,
       yAxis: horizontal ? Object.assign(category, { inverse: true }) : value,
@@ -43,7 +46,7 @@
     rows = rows.filter(function (r) { return r[1] > 0; });
     if (!rows.length) { empty(chart); return; }
     chart.setOption({
-      tooltip: { trigger: "item", formatter: function (p) { return p.name + ": " + figure(p.value) + "（" + p.percent + "%）"; } },
+      tooltip: tooltip({ trigger: "item", formatter: function (p) { return p.name + ": " + figure(p.value) + "（" + p.percent + "%）"; } }),
       legend: { bottom: 0 },
       series: [{ type: "pie", radius: ["35%", "62%"], data: rows.map(function (r) { return { name: r[0], value: r[1] }; }) }]
     });
@@ -53,7 +56,7 @@
     if (!chart) { return; }
     if (!rows.length) { empty(chart); return; }
     chart.setOption({
-      tooltip: { trigger: "axis", valueFormatter: figure },
+      tooltip: tooltip({ trigger: "axis", valueFormatter: figure }),
       legend: { top: 0 },
       grid: { left: 50, right: 70, bottom: 80, top: 40 },
       xAxis: { type: "category", data: rows.map(function (r) { return r[0]; }), axisLabel: { interval: 0, rotate: 30 } },
@@ -72,7 +75,7 @@
     rows = rows.filter(function (r) { return r.same_change !== null; });
     if (!rows.length) { empty(chart); return; }
     chart.setOption({
-      tooltip: { trigger: "axis", valueFormatter: function (v) { return change(v / 100); } },
+      tooltip: tooltip({ trigger: "axis", valueFormatter: function (v) { return change(v / 100); } }),
       grid: { left: 110, right: 50, bottom: 30, top: 20 },
       xAxis: { type: "value", axisLabel: { formatter: "{value}%" } },
       yAxis: { type: "category", inverse: true, data: rows.map(function (r) { return r.label; }) },

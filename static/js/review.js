@@ -1,8 +1,8 @@
-// Lists with a selection (the review queue, the late-filer list): a form with data-selection="<the rows' input
-// name>". Its [data-select-all] box selects or clears every row on the page; its [data-select-everything] box stands
-// for every row under the filter (data-count of them) and sets the row boxes aside; the submit button's
-// data-confirm-template ("… {n} …") becomes the data-confirm that the confirm dialog (static/js/confirm.js) states, so
-// the dialog says how many will be acted on. The button waits until something is selected. Without JavaScript the
+// Lists with a selection (the review queue, the late-filer list, 报告编号上传情况): a form with data-selection="<the rows'
+// input name>". Its [data-select-all] box selects or clears every row on the page; its [data-select-everything] box
+// stands for every row under the filter (data-count of them) and sets the row boxes aside; the submit button's
+// data-confirm-template ("… {n} …") becomes the data-confirm that the confirm dialog (static/js/confirm.js) states,
+// so the dialog says how many will be acted on. The button waits until something is selected. Without JavaScript the
 // form posts what is ticked and the server counts.
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("form[data-selection]").forEach((form) => {

@@ -41,12 +41,43 @@ def page(browser, live_server):
 
 
 def open_page(browser, live_server, *, locale="zh-CN", viewport=VIEWPORT):
-    """A new browser context (no cookies) and its page, as the `page` fixture opens them."""
+    """A new browser context (no cookies) and its page, as the `page` fixture opens them. Every page of the context
+    reports its Content-Security-Policy violations, and the test fails on any."""
     context = browser.new_context(base_url=live_server.url, locale=locale, timezone_id="Asia/Shanghai",
                                   viewport=viewport)
+    watch_csp_violations(context)
     page = context.new_page()
     page.set_default_timeout(PAGE_TIMEOUT)
     return context, page
+
+
+# --- Content-Security-Policy: the policy of config/settings/base.py holds in every journey (ADR 0031) ----------------
+# The listener is an init script and reports through a binding: both come from the browser's debugging protocol,
+# which the page's policy does not govern, so watching needs no bypass_csp (that would hide the violations).
+CSP_LISTENER = """window.addEventListener("securitypolicyviolation", (event) => window.qtsCspViolation({
+  page: location.href, directive: event.violatedDirective, blocked: event.blockedURI,
+  source: `${event.sourceFile}:${event.lineNumber}`, sample: event.sample}), true);"""
+csp_violations = []  # what the pages of the running test reported; emptied before each test
+
+
+def watch_csp_violations(context):
+    context.expose_binding("qtsCspViolation", lambda source, violation: csp_violations.append(violation))
+    context.add_init_script(script=CSP_LISTENER)
+
+
+def describe_csp_violations(violations):
+    lines = [f"{len(violations)} Content-Security-Policy violation(s):"]
+    lines += [f"- {v['page']}: {v['directive']} refused {v['blocked'] or 'inline'} at {v['source']} {v['sample']}"
+              for v in violations]
+    return "\n".join(lines)
+
+
+@pytest.fixture(autouse=True)
+def no_csp_violations():
+    """Every journey fails on a policy violation in any page it opened (also after its last assert_accessible)."""
+    csp_violations.clear()
+    yield
+    assert not csp_violations, describe_csp_violations(csp_violations)
 
 
 # --- accessibility: axe-core (package.json) runs in the page, from the local file -----------------------------------
@@ -60,7 +91,9 @@ def axe_violations(page):
     if not AXE.exists():
         pytest.fail(f"{AXE} 不存在：请先运行 scripts/setup.sh（npm ci）")
     if not page.evaluate("() => typeof window.axe === 'object'"):
-        page.add_script_tag(path=str(AXE))
+        # Evaluated through the debugging protocol: a <script> tag (add_script_tag) would be an inline script, which
+        # the Content-Security-Policy refuses.
+        page.evaluate(AXE.read_text(encoding="utf-8"))
     results = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
     return [violation for violation in results["violations"] if violation["impact"] in AXE_FAILING_IMPACTS]
 
@@ -86,10 +119,13 @@ def assert_accessible(page):
     # Endless animations (a busy job's striped progress bar) are not waited for. Two frames first: a transition
     # started by a class a script has just set is not listed until the next frame.
     page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
-    page.wait_for_function("document.getAnimations().every(a => a.playState !== 'running'"
+    # A function, not an expression: Playwright evaluates it once and calls it on each poll, where re-evaluating an
+    # expression string would be an eval the Content-Security-Policy refuses.
+    page.wait_for_function("() => document.getAnimations().every(a => a.playState !== 'running'"
                            " || a.effect.getComputedTiming().iterations === Infinity)")
     violations = axe_violations(page)
     assert not violations, describe_violations(page.url, violations)
+    assert not csp_violations, describe_csp_violations(csp_violations)
 
 
 @pytest.fixture
