@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 from institutions.selectors import filing_blockers
 
+from . import peers
 from .selectors import previous_approved_statistics, sr_reports_in_force
 
 ERROR, WARNING = "error", "warning"
@@ -39,6 +40,12 @@ def _statistics_fields(*names) -> tuple[str, ...]:
 
 def _label(model, field):
     return str(model._meta.get_field(field).verbose_name)
+
+
+def _statistics_label(field):
+    from .models import FilingStatistics
+
+    return _label(FilingStatistics, field)
 
 
 def _n(value):
@@ -292,12 +299,32 @@ def check_institution(institution, year: int) -> list[Finding]:
     return findings
 
 
+def check_peers(filing) -> list[Finding]:
+    """Warnings W221–W224: a ratio far from the median of the filing's peers (filings.peers holds the rule)."""
+    from .models import FilingStatistics as M
+
+    findings = []
+    comparisons = peers.compare([peers.target_of(filing)]).get(filing.pk, [])
+    for item in peers.strongest_by_ratio([c for c in comparisons if c.is_outlier]):
+        ratio, unit = item.ratio, item.ratio.unit
+        value, median = peers.format_value(item.value), peers.format_value(item.median)
+        findings.append(Finding(
+            ratio.code, WARNING, f"statistics.{ratio.numerator}",
+            f"“{ratio.label}”（{_label(M, ratio.numerator)}÷{_label(M, ratio.denominator)}）为 {value} {unit}，"
+            f"同领域同规模机构中位数为 {median} {unit}"
+            f"（{item.group}，{item.peers} 家），明显偏离同行，请核对；数字无误的，请说明原因。",
+            _statistics_fields(ratio.denominator),
+        ))
+    return findings
+
+
 def run_checks(filing) -> list[Finding]:
     """Every finding for a filing, errors first. The social responsibility reports checked are those in force (the
     register's centres while the filing may change, the submitted ones after)."""
     year = filing.year.year
     findings = check_institution(filing.institution, year)
     findings += check_statistics(filing.statistics, previous_approved_statistics(filing))
+    findings += check_peers(filing)
     findings += check_annual_report(filing.annual_report)
     parts = sr_reports_in_force(filing)
     if parts:
@@ -369,6 +396,14 @@ CHECK_CODES = {
                       "核对营业收入（万元，注意单位）；数字无误的，在“校验与提交”页写明变化原因。"),
     "W203": CheckCode("报告数量较上年变化超过50%", "核对出具报告总数；数字无误的，在“校验与提交”页写明变化原因。"),
     "W204": CheckCode("仪器设备较上年变化超过50%", "核对仪器设备总数；数字无误的，在“校验与提交”页写明变化原因。"),
+    **{
+        ratio.code: CheckCode(
+            f"{ratio.label}偏离同行（同领域同规模机构中位数）",
+            f"核对“{_statistics_label(ratio.numerator)}”和“{_statistics_label(ratio.denominator)}”（注意单位）；"
+            "数字无误的，在“校验与提交”页说明原因（如业务特点）。判定规则见本页“同行比较”。",
+        )
+        for ratio in peers.RATIOS
+    },
     "W210": CheckCode("有收入无报告", "有营业收入却未出具报告：核对报告数量；确实如此的，在“校验与提交”页说明原因。"),
     "W211": CheckCode("有报告无收入",
                       "出具了报告却没有营业收入：核对收入；确实如此的（如全部为财政拨款），在“校验与提交”页说明原因。"),

@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import Http404
 from django.shortcuts import render
 
+from filings import peers
 from filings.checks import CHECK_CODES
 from reports import ingest
 from reports.quarters import Quarter
@@ -36,7 +37,7 @@ def guide(request, slug):
 def checks(request):
     rows = [(code, "错误" if code.startswith("E") else "警告", check.message, check.advice)
             for code, check in sorted(CHECK_CODES.items())]
-    return _render(request, "portalhelp/checks.html", {"rows": rows})
+    return _render(request, "portalhelp/checks.html", {"rows": rows, "peer_rule": peers.RULE_TEXT})
 
 
 @login_not_required

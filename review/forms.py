@@ -11,7 +11,7 @@ from institutions.models import ProfessionalField, Region
 from institutions.selectors import name_or_code_q
 
 from .models import ChasingRecord
-from .selectors import QUEUE_STATES
+from .selectors import QUEUE_STATES, peer_outlier_ids
 
 FIELD_COMMENT_ROWS = 5
 DATETIME_WIDGET = DateTimeInput(attrs={"class": "form-control"})
@@ -44,6 +44,9 @@ class QueueFilter(django_filters.FilterSet):
     warnings = django_filters.ChoiceFilter(
         label="预警", choices=[("yes", "有预警"), ("no", "无预警")], empty_label="不限", method="filter_warnings"
     )
+    peers = django_filters.ChoiceFilter(
+        label="同行比较", choices=[("outliers", "偏离同行")], empty_label="不限", method="filter_peers"
+    )
 
     class Meta:
         model = Filing
@@ -73,6 +76,9 @@ class QueueFilter(django_filters.FilterSet):
 
     def filter_warnings(self, queryset, name, value):
         return queryset.filter(has_warnings=(value == "yes"))
+
+    def filter_peers(self, queryset, name, value):
+        return queryset.filter(pk__in=peer_outlier_ids(queryset))
 
 
 def default_due():

@@ -8,6 +8,7 @@ from django.utils import timezone
 from accounts import permissions
 from accounts.permissions import authority_q
 from accounts.scoping import visible_to
+from filings import peers
 from filings.models import Extension, Filing, FilingSnapshot, ReportingYear
 from filings.progress import (
     PROGRESS_STATES,
@@ -83,6 +84,16 @@ def unexplained_warning_ids(filings) -> set[int]:
     }
 
 
+def peer_outlier_ids(filings) -> list[int]:
+    """The ids of the filings among `filings` that stray from their peers now (filings.peers; fixed queries)."""
+    return sorted(peers.peer_outliers(filings))
+
+
+def peer_flags(filings) -> dict[int, str]:
+    """{filing id: what strays, as "人均收入↑、人均报告↓"} for the filings of a queue page."""
+    return {pk: peers.outlier_summary(items) for pk, items in peers.peer_outliers(filings).items()}
+
+
 def bulk_approvable(rows):
     """全部 of 批量审核通过: the queue's rows (review_queue under the reviewer's filters) less those whose latest
     submission carries an unexplained warning."""
@@ -142,6 +153,8 @@ def review_screen(filing) -> dict:
     return {
         "snapshot": latest,
         "comparisons": comparisons,
+        "peer_comparisons": peers.peer_comparisons(Filing.objects.filter(pk=filing.pk)).get(filing.pk, []),
+        "peer_rule": peers.RULE_TEXT,
         "timeline": timeline(filing),
     }
 

@@ -100,6 +100,9 @@ def queue(request):
     if not valid:
         messages.error(request, "筛选条件有误，已显示全部待审核填报。")
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    flags = selectors.peer_flags(Filing.objects.filter(pk__in=[f.pk for f in page]))
+    for f in page:
+        f.peer_flag = flags.get(f.pk, "")
     after = request.GET.get("after", "")
     decided = selectors.reviewable_filings(request.user).filter(pk=int(after)).first() if after.isdigit() else None
     may_bulk = permissions.can_decide_filings(request.user)

@@ -3,6 +3,7 @@ from django.db import connection
 from django.db.models import Case, CharField, Count, FilteredRelation, OuterRef, Q, Value, When
 from django.utils import timezone
 
+from filings import peers
 from filings.models import Filing, FilingStatistics, ReportingYear
 from filings.progress import NOT_STARTED, PROGRESS_LABELS, RULE_TEXT
 from institutions.models import CertificateLevel, Institution, ProfessionalField, ReviewingAuthority
@@ -93,7 +94,7 @@ def _detail_columns():
     columns = [
         Column("机构名称", 36), Column("统一社会信用代码", 22), Column("所在市州", 12), Column("机构性质", 12),
         Column("所有制", 16), Column("审核单位", 22), Column("专业领域", 30), Column("填报状态", 10),
-        Column("计入汇总", 10), Column("规模以上", 10), Column("小微型", 10),
+        Column("计入汇总", 10), Column("规模以上", 10), Column("小微型", 10), Column("偏离同行", 24),
     ]
     for field in statistics_fields():
         number_format = DECIMAL if field.get_internal_type() == "DecimalField" else INTEGER
@@ -111,8 +112,15 @@ def detail_rows(institutions, year_id: int, *, include_submitted: bool):
     """One tuple per institution in scope (those without a filing for the year included), in the order of
     _detail_columns(), streamed from one query. Derived flags are computed in the database with the model's
     thresholds. The professional fields come from an array subquery on PostgreSQL, elsewhere (the SQLite default)
-    from one extra query per chunk of rows."""
+    from one extra query per chunk of rows. 偏离同行 (counted filings only) comes from filings.peers, whose fixed
+    queries run once before the rows."""
     counted = aggregates.counted_statuses(include_submitted)
+    straying = {
+        pk: peers.outlier_summary(items)
+        for pk, items in peers.peer_outliers(
+            Filing.objects.filter(institution__in=institutions.values("pk"), year_id=year_id, status__in=counted)
+        ).items()
+    }
     stats = [f"year_filing__statistics__{field.name}" for field in statistics_fields()]
     flag = lambda condition: Case(  # noqa: E731
         When(condition, then=Value("是")), When(year_filing__isnull=True, then=Value("")), default=Value("否"),
@@ -140,7 +148,7 @@ def detail_rows(institutions, year_id: int, *, include_submitted: bool):
         .values_list(
             "name", "credit_code", "city__name", "nature", "ownership", "reviewing_authority",
             "pk" if portable else "field_names", "year_filing__status", "counted", "above_scale", "small_micro",
-            *stats,
+            "year_filing__id", *stats,
         )
     )
     natures = dict(Institution.Nature.choices)
@@ -152,7 +160,8 @@ def detail_rows(institutions, year_id: int, *, include_submitted: bool):
     for row in rows:
         yield (
             row[0], row[1], row[2], natures.get(row[3], row[3]), ownerships.get(row[4], row[4]),
-            authorities.get(row[5], row[5]), "、".join(row[6] or ()), STATUS_LABELS[row[7] or ""], *row[8:],
+            authorities.get(row[5], row[5]), "、".join(row[6] or ()), STATUS_LABELS[row[7] or ""], *row[8:11],
+            straying.get(row[11], ""), *row[12:],
         )
 
 

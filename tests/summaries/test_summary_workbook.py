@@ -138,13 +138,13 @@ def test_detail_sheet_has_one_row_per_institution_with_every_indicator(populatio
     indicator_headers = [
         str(f.verbose_name) for f in FilingStatistics._meta.concrete_fields if f.name not in ("id", "filing")
     ]
-    assert list(header[11:]) == indicator_headers
+    assert header[11] == "偏离同行" and list(header[12:]) == indicator_headers
     a, h, d = rows["4301机构a"], rows["4301机构h"], rows["4302机构d"]
     # in the reference list's order and a[7] == "审核通过" and a[8:11] == ("是", "是", "否")
     assert a[6] == "水质、食品及食品接触材料"
     assert d[8:11] == ("是", "是", "否")  # exactly 1000 万元 is above scale; exactly 100 staff is not small
     assert rows["4301机构b"][7:11] == ("已提交", "否", "否", "是")
-    assert h[7:9] == ("未开始", "否") and h[9:] == (None,) * (2 + len(indicator_headers))
+    assert h[7:9] == ("未开始", "否") and h[9:] == (None,) * (3 + len(indicator_headers))
     by_header = dict(zip(header, a, strict=True))
     assert by_header["营业收入（万元）"] == 1200 and by_header["从业人员（人）"] == 150
     assert by_header["实验室面积（平方米）"] == float(_statistics("a")["lab_area"])
