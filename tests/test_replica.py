@@ -2,9 +2,9 @@
 the public lookup reads from it, sees what the primary stores once replayed, and falls back to the primary when the
 replica is down. The portal runs as its own process (runserver) with DATABASE_REPLICA_URL, as deployed.
 pg_basebackup copies the whole cluster: keep benchmark databases out of it (the benchmarks drop theirs)."""
+import importlib
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,23 +24,16 @@ from tests.factories import FilerFactory, InstitutionFactory
 ROOT = Path(__file__).resolve().parent.parent
 SLOT_PREFIX = "qts_test_replica_"
 pytestmark = pytest.mark.usefixtures("transactional_db")  # the replica sees committed rows only
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+# The private servers' helpers, shared with the fault cases (bench/servers.py).
+sys.path.insert(0, str(ROOT / "bench"))
+servers = importlib.import_module("servers")
+_free_port, _as_server_user = servers.free_port, servers.as_server_user
 
 
 def _url(port: int) -> str:
     db = connection.settings_dict
     password = f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else ""
     return f"postgres://{quote(db['USER'])}{password}@{db['HOST'] or '127.0.0.1'}:{port}/{db['NAME']}"
-
-
-def _as_server_user(command: list[str]) -> list[str]:
-    """PostgreSQL refuses to run as root: as root (CI), run its programs as the postgres user."""
-    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
 
 
 def _bindir() -> Path:
