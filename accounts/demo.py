@@ -10,6 +10,7 @@ DEMO_PASSWORD = "qts-demo-2026"
 DEMO_ACCOUNTS = [
     ("admin", Role.ADMIN, "系统管理员", None),
     ("samr", Role.SAMR_REVIEWER, "总局审核员", None),
+    ("group1", Role.GROUP_REVIEWER, "评审组审核员", None),  # member of the demo review group (institutions.demo)
     ("province", Role.PROVINCIAL_REVIEWER, "湖南省局审核员", "430000"),
     ("city", Role.CITY_OFFICER, "长沙市局督办员", "430100"),
     ("city2", Role.CITY_OFFICER, "株洲市局督办员", "430200"),

@@ -11,6 +11,8 @@ class Role(models.TextChoices):
     CITY_OFFICER = "city_officer", "市州局人员"
     PROVINCIAL_REVIEWER = "provincial_reviewer", "省局审核人员"
     SAMR_REVIEWER = "samr_reviewer", "总局审核人员"
+    # A member of one or more review groups (institutions.ReviewGroup) that SAMR set up: reviews their institutions.
+    GROUP_REVIEWER = "group_reviewer", "评审组审核人员"
     ADMIN = "admin", "系统管理员"
 
 
@@ -25,6 +27,10 @@ class PortalUserManager(UserManager):
     def filers(self):
         """Active filers (of the related institution, through `institution.users`): who hears of its filing."""
         return self.filter(role=Role.FILER, is_active=True)
+
+    def group_reviewers(self):
+        """Active review group reviewers: the only accounts a review group takes as members."""
+        return self.filter(role=Role.GROUP_REVIEWER, is_active=True)
 
     def provincial_reviewers(self):
         """Active provincial reviewers (each of their own province)."""
@@ -83,7 +89,8 @@ class User(AbstractUser):
                 condition=(
                     Q(role=Role.FILER, institution__isnull=False, region__isnull=True)
                     | Q(role__in=list(ROLE_REGION_LEVEL), institution__isnull=True, region__isnull=False)
-                    | Q(role__in=[Role.SAMR_REVIEWER, Role.ADMIN], institution__isnull=True, region__isnull=True)
+                    | Q(role__in=[Role.SAMR_REVIEWER, Role.GROUP_REVIEWER, Role.ADMIN], institution__isnull=True,
+                        region__isnull=True)
                 ),
                 violation_error_message="角色与所属机构/所辖区划不一致。",
             )

@@ -10,15 +10,15 @@ each may see") is tested in `tests/test_access.py`.
 """
 from django.db.models import Q
 
-from institutions.models import Institution, Region, ReviewingAuthority
+from institutions.models import Institution, Region, ReviewGroup, ReviewingAuthority
 from reports.models import Complaint
 
 from .models import RegistrationRequest, Role
 from .scoping import visible_to
 
 # The roles behind the capabilities below; private, so that callers name the capability, not the roles.
-_REVIEWERS = frozenset({Role.PROVINCIAL_REVIEWER, Role.SAMR_REVIEWER, Role.ADMIN})
-_DECIDERS = frozenset({Role.PROVINCIAL_REVIEWER, Role.SAMR_REVIEWER})
+_REVIEWERS = frozenset({Role.PROVINCIAL_REVIEWER, Role.SAMR_REVIEWER, Role.GROUP_REVIEWER, Role.ADMIN})
+_DECIDERS = frozenset({Role.PROVINCIAL_REVIEWER, Role.SAMR_REVIEWER, Role.GROUP_REVIEWER})
 _REGULATORS = frozenset({Role.CITY_OFFICER, Role.PROVINCIAL_REVIEWER, Role.SAMR_REVIEWER, Role.ADMIN})
 _CHASERS = frozenset({Role.CITY_OFFICER, Role.PROVINCIAL_REVIEWER, Role.ADMIN})
 _NATIONWIDE = frozenset({Role.SAMR_REVIEWER, Role.ADMIN})
@@ -94,8 +94,12 @@ def can_decide_filings(user) -> bool:
 
 
 def _is_reviewing_authority(user, institution) -> bool:
-    # The notice's rule: the authority the institution's certificates (or its choice) give it decides.
+    # The notice's rule: the authority the institution's certificates (or its choice) give it decides; a review group
+    # SAMR assigned it to replaces the province and SAMR. Membership is read now, so a removal applies at once.
     role = _role(user)
+    if role == Role.GROUP_REVIEWER:
+        return (institution.reviewing_authority == ReviewingAuthority.GROUP
+                and ReviewGroup.objects.filter(pk=institution.review_group_id, is_active=True, members=user).exists())
     if role == Role.SAMR_REVIEWER:
         return institution.reviewing_authority == ReviewingAuthority.SAMR
     if role == Role.PROVINCIAL_REVIEWER:
@@ -106,7 +110,7 @@ def _is_reviewing_authority(user, institution) -> bool:
 
 def can_decide(user, filing) -> bool:
     """Start the review of, approve or return a filing: the reviewer of the institution's reviewing authority (the
-    province of its city, or SAMR). Admins never decide."""
+    province of its city, SAMR, or the members of its active review group). Admins never decide."""
     return _is_reviewing_authority(user, filing.institution)
 
 
@@ -125,6 +129,9 @@ def authority_q(user) -> Q:
     institutions whose reviewing authority is the user's; the region part comes from `visible_to`. Admins oversee
     every authority's queue, so nothing is left out for them; filers and city officers get nothing."""
     role = _role(user)
+    if role == Role.GROUP_REVIEWER:
+        return Q(institution__reviewing_authority=ReviewingAuthority.GROUP,
+                 institution__review_group__in=_member_groups(user))
     if role == Role.SAMR_REVIEWER:
         return Q(institution__reviewing_authority=ReviewingAuthority.SAMR)
     if role == Role.PROVINCIAL_REVIEWER:
@@ -132,6 +139,11 @@ def authority_q(user) -> Q:
     if role == Role.ADMIN:
         return Q()
     return Q(pk__in=[])
+
+
+def _member_groups(user):
+    """The active review groups the user belongs to, as a subquery (no query of its own)."""
+    return ReviewGroup.objects.filter(is_active=True, members=user).values("pk")
 
 
 def can_decide_identity_changes(user) -> bool:
@@ -146,9 +158,16 @@ def can_decide_identity_change(user, institution) -> bool:
 
 
 def can_grant_extension(user, institution) -> bool:
-    """A reviewer (provincial or SAMR) or an admin in whose area the institution lies lets it file after the window;
-    city officers chase late filers but cannot move the deadline."""
-    return _role(user) in _REVIEWERS and _in_area(user, institution)
+    """A reviewer (provincial, SAMR or of its review group) or an admin in whose area the institution lies lets it
+    file after the window; city officers chase late filers but cannot move the deadline. An institution assigned to a
+    review group gets its extensions from the group (and admins), not from the province or SAMR."""
+    role = _role(user)
+    if role not in _REVIEWERS:
+        return False
+    institutions = visible_to(user, Institution).filter(pk=_pk(institution))
+    if role in (Role.PROVINCIAL_REVIEWER, Role.SAMR_REVIEWER):
+        institutions = institutions.exclude(reviewing_authority=ReviewingAuthority.GROUP)
+    return institutions.exists()
 
 
 def can_grant_extensions(user) -> bool:
@@ -180,6 +199,9 @@ def extension_request_handlers_q(institution) -> Q:
     """Who hears of an institution's extension request, as a filter on users: the city officers of its city and the
     reviewers of its reviewing authority (the province's, or SAMR's)."""
     officers = Q(role=Role.CITY_OFFICER, region_id=institution.city_id)
+    if institution.reviewing_authority == ReviewingAuthority.GROUP:
+        return officers | Q(role=Role.GROUP_REVIEWER, review_groups=institution.review_group_id,
+                            review_groups__is_active=True)
     if institution.reviewing_authority == ReviewingAuthority.SAMR:
         return officers | Q(role=Role.SAMR_REVIEWER)
     return officers | Q(role=Role.PROVINCIAL_REVIEWER, region_id=institution.city.parent_id)
@@ -296,6 +318,12 @@ def can_import_register(user) -> bool:
     """The institution register is imported by admins (the nation) and provincial reviewers (their province)."""
     role = _role(user)
     return role == Role.ADMIN or (role == Role.PROVINCIAL_REVIEWER and user.region_id is not None)
+
+
+def can_manage_review_groups(user) -> bool:
+    """评审组: SAMR sets up review groups, manages their members and assigns institutions to them (admins too); nobody
+    else, and never the institutions themselves."""
+    return _role(user) in _NATIONWIDE
 
 
 def can_open_admin_site(user) -> bool:

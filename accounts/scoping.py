@@ -39,7 +39,17 @@ def visible_to(user, model_or_queryset) -> models.QuerySet:
         return queryset.filter(**{lookups.city: user.region_id})
     if role == Role.FILER and user.institution_id:
         return queryset.filter(**{lookups.institution: user.institution_id})
+    if role == Role.GROUP_REVIEWER:
+        # The institutions SAMR assigned to the user's active review groups, read now (a removal applies at once).
+        prefix = "" if lookups.institution == "pk" else f"{lookups.institution}__"
+        return queryset.filter(**{f"{prefix}review_group__in": _member_groups(user)})
     return queryset.none()
+
+
+def _member_groups(user) -> models.QuerySet:
+    from institutions.models import ReviewGroup  # institutions.models imports this module (ScopeLookups)
+
+    return ReviewGroup.objects.filter(is_active=True, members=user).values("pk")
 
 
 def _audience_q(user, path: str) -> models.Q:
@@ -48,6 +58,8 @@ def _audience_q(user, path: str) -> models.Q:
     role = user.role
     if role in (Role.ADMIN, Role.SAMR_REVIEWER):
         return models.Q()
+    if role == Role.GROUP_REVIEWER:
+        return models.Q(**{f"{path}__parent__isnull": True})  # a group is national: the nation's notices
     if role == Role.PROVINCIAL_REVIEWER and user.region_id:
         province = user.region_id
     elif role == Role.CITY_OFFICER and user.region_id:

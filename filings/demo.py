@@ -195,16 +195,19 @@ def _years():
 
 
 def _reviewer(institution, reviewers):
-    """SAMR's demo reviewer, or the institution's own province's (province42 for Hubei; `province` for Hunan)."""
+    """SAMR's demo reviewer, the demo review group's member, or the institution's own province's (province42 for
+    Hubei; `province` for Hunan)."""
     if institution.reviewing_authority == ReviewingAuthority.SAMR:
         return reviewers["samr"]
+    if institution.reviewing_authority == ReviewingAuthority.GROUP:
+        return reviewers["group1"]
     return reviewers.get(institution.city.parent_id, reviewers["province"])
 
 
 def seed_filings(rng, institutions) -> str:
     previous_year, year = _years()
-    users = User.objects.in_bulk(["admin", "province", "samr", "filer"], field_name="username")
-    reviewers = {"province": users["province"], "samr": users["samr"]}
+    users = User.objects.in_bulk(["admin", "province", "samr", "filer", "group1"], field_name="username")
+    reviewers = {"province": users["province"], "samr": users["samr"], "group1": users["group1"]}
     further = User.objects.provincial_reviewers().exclude(username="province")  # seed_demo --provinces
     reviewers.update({user.region_id: user for user in further})
     # Seeded history is recorded under the admin account: demo institutions have no filer accounts of their own.

@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from accounts.scoping import visible_to
-from institutions.models import NationalCentre
+from institutions.models import NationalCentre, ReviewingAuthority
+from institutions.selectors import authority_names_at
 
 from .models import Extension, ExtensionRequest, Filing, FilingStatistics, ReportingYear, SocialResponsibilityReport
 
@@ -137,7 +138,21 @@ def timeline(filing):
         comments.setdefault(comment.transition_id, []).append(comment)
     for transition in transitions:
         transition.field_comment_list = comments.get(transition.pk, [])
+    for transition, name in zip(transitions, decision_authority_names(filing, transitions), strict=True):
+        transition.authority_name = name
     return sorted(transitions + extension_events(filing), key=lambda entry: entry.at)
+
+
+# The reviewer's steps, made in the name of the institution's reviewing authority; SAMR's quality review in its own.
+REVIEWING_ACTIONS = ("start_review", "approve", "return_for_correction")
+
+
+def decision_authority_names(filing, transitions) -> list[str]:
+    """For each transition, the authority it was made in the name of, as named then ("" for the filer's steps): a
+    review group renamed or an institution reassigned since leaves earlier decisions with their names (ADR 0029)."""
+    names = authority_names_at(filing.institution, [t.at for t in transitions if t.action in REVIEWING_ACTIONS])
+    return [names[t.at] if t.action in REVIEWING_ACTIONS
+            else ReviewingAuthority.SAMR.label if t.action == "quality_return" else "" for t in transitions]
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from .models import (
     OtherQualification,
     ProfessionalField,
     Region,
+    ReviewGroup,
     Site,
     SupervisingDepartment,
 )
@@ -74,6 +75,23 @@ class InstitutionAdminForm(forms.ModelForm):
         return city
 
 
+@admin.register(ReviewGroup)
+class ReviewGroupAdmin(SimpleHistoryAdmin):
+    """Members and names may be corrected here; institutions are assigned on the 评审组 pages (they check the
+    freeze of filings under review)."""
+
+    list_display = ("name", "is_active", "created_by", "created_at")
+    list_filter = ("is_active",)
+    search_fields = ("name",)
+    filter_horizontal = ("members",)
+    readonly_fields = ("created_by", "created_at")
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
 @admin.register(Institution)
 class InstitutionAdmin(admin.ModelAdmin):
     form = InstitutionAdminForm
@@ -83,8 +101,9 @@ class InstitutionAdmin(admin.ModelAdmin):
     list_select_related = ("city",)
     autocomplete_fields = ("parent",)
     filter_horizontal = ("professional_fields",)
+    # The authority follows the certificates; a review group is assigned on SAMR's 评审组 pages (their checks).
     readonly_fields = ("credit_code_override_by", "reviewing_authority", "reviewing_authority_chosen",
-                       "reviewing_authority_chosen_by", "reviewing_authority_chosen_at")
+                       "reviewing_authority_chosen_by", "reviewing_authority_chosen_at", "review_group")
     inlines = [SiteInline, CertificateInline, OtherQualificationInline]
 
     def save_model(self, request, obj, form, change):

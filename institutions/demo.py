@@ -18,6 +18,7 @@ from .models import (
     NationalCentre,
     ProfessionalField,
     Region,
+    ReviewingAuthority,
     Site,
     SupervisingDepartment,
 )
@@ -381,3 +382,27 @@ def seed_bureau_contacts(province_codes=DEFAULT_PROVINCES) -> None:
                 contact_phone=f"{_area_code(city.code)}-8{city.code[2:4]}00000",
                 contact_email=f"jcc{city.code}@demo.example.cn",
             )
+
+
+DEMO_REVIEW_GROUP = "国家食品质检评审组"
+DEMO_GROUP_INSTITUTIONS = 3
+
+
+def seed_review_group(institutions) -> str:
+    """One review group set up by the demo SAMR reviewer, with `group1` as its member and a few Changsha institutions
+    (not the demo filer's, the first by id after it) assigned; fixed, so the demo's random stream is untouched. Run
+    before the filings are seeded, so that the group decides these institutions' filings."""
+    from accounts.models import User
+
+    from . import review_groups
+
+    samr = User.objects.get(username="samr")
+    group = review_groups.create_review_group(actor=samr, name=DEMO_REVIEW_GROUP)
+    review_groups.add_member(group, actor=samr, username="group1")
+    chosen = Institution.objects.filter(city__code="430100").order_by("pk")[1:1 + DEMO_GROUP_INSTITUTIONS]
+    by_pk = {institution.pk: institution for institution in institutions}
+    for institution in chosen:
+        assigned = review_groups.assign_institution(group, institution, actor=samr)
+        if assigned.pk in by_pk:  # the seeders that follow read these objects
+            by_pk[assigned.pk].reviewing_authority, by_pk[assigned.pk].review_group = ReviewingAuthority.GROUP, group
+    return f"评审组“{group.name}”：成员 group1，负责 {len(chosen)} 家长沙市机构。"

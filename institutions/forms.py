@@ -12,7 +12,7 @@ from config.widgets import DateInput, FileInput
 
 from .fields import CityChoiceField
 from .imports import MAX_UPLOAD_BYTES, FileRefused, sniff
-from .models import CmaCertificate, Institution, OtherQualification, ReviewingAuthority, Site
+from .models import CHOOSABLE_AUTHORITIES, CmaCertificate, Institution, OtherQualification, Site
 
 PHONE = re.compile(r"^[0-9+\-() ]{7,30}$")
 CNAS = re.compile(r"^CNAS ?[LIA]\d{3,6}$")
@@ -216,13 +216,14 @@ OtherQualificationFormSet = inlineformset_factory(
 
 
 class AuthorityChoiceForm(forms.Form):
-    authority = forms.ChoiceField(label="审核单位", choices=ReviewingAuthority.choices, widget=forms.RadioSelect)
+    authority = forms.ChoiceField(label="审核单位", widget=forms.RadioSelect,
+                                  choices=[(value.value, value.label) for value in CHOOSABLE_AUTHORITIES])
 
     def __init__(self, *args, institution=None, **kwargs):
         super().__init__(*args, **kwargs)
         if institution is not None:  # each choice by its name for this institution: 湖南省市场监督管理局
             self.fields["authority"].choices = [
-                (value, institution.authority_name(value)) for value in ReviewingAuthority.values
+                (value.value, institution.authority_name(value)) for value in CHOOSABLE_AUTHORITIES
             ]
 
 

@@ -164,18 +164,91 @@ class CmaIssuer(models.Model):
 
 
 class ReviewingAuthority(models.TextChoices):
-    """Who reviews the institution's filing (notice §3(三))."""
+    """Who reviews the institution's filing (notice §3(三)); a review group only when SAMR assigned one."""
 
     PROVINCE = "province", "省级市场监督管理局"
     SAMR = "samr", "国家市场监督管理总局"
+    GROUP = "group", "评审组"
 
 
-def reviewing_authority_name(authority: str, province: str) -> str:
-    """The reviewing authority as every page, PDF and workbook names it: SAMR, or the bureau of the institution's
-    province by name (湖南省市场监督管理局); the generic label only when the province is unknown."""
+# What an institution itself may choose between; a review group is SAMR's to assign, never chosen.
+CHOOSABLE_AUTHORITIES = (ReviewingAuthority.PROVINCE, ReviewingAuthority.SAMR)
+
+
+def review_group_label(group_name: str) -> str:
+    return f"{ReviewingAuthority.GROUP.label}：{group_name}"
+
+
+def reviewing_authority_name(authority: str, province: str, group: str = "") -> str:
+    """The reviewing authority as every page, PDF and workbook names it: SAMR, the bureau of the institution's
+    province by name (湖南省市场监督管理局), or the review group by name (评审组：国家食品质检评审组); the generic
+    label only when the province or group is unknown."""
     if authority == ReviewingAuthority.SAMR:
         return ReviewingAuthority.SAMR.label
+    if authority == ReviewingAuthority.GROUP:
+        return review_group_label(group) if group else ReviewingAuthority.GROUP.label
     return f"{province}市场监督管理局" if province else ReviewingAuthority.PROVINCE.label
+
+
+# Words of a bureau's name: a review group named with them would pass for the province or SAMR on a decision.
+BUREAU_WORDS = ("市场监督管理", "市场监管", "监督管理局", "总局", "省局", "市局", "质量技术监督", "质监局")
+
+
+def validate_review_group_name(name: str) -> None:
+    """A review group's name must not pass for a bureau (湖南省市场监督管理局, 国家市场监督管理总局, 省局…) once shown
+    as 评审组：<name> on decisions; full-width, case and invisible characters are folded before comparing."""
+    key = institution_name_key(name)
+    if not key:
+        raise ValidationError("请填写评审组名称。", code="blank")
+    bureau_words = [institution_name_key(word) for word in BUREAU_WORDS]
+    if any(word in key for word in bureau_words) or key.endswith("局"):
+        raise ValidationError("评审组名称不能使用市场监管部门的名称或与之相似（如“…市场监督管理局”“总局”“省局”）。",
+                              code="impersonation")
+
+
+class ReviewGroup(models.Model):
+    """评审组: set up by SAMR, which assigns institutions to it; its members review those institutions' filings as
+    the province or SAMR would, and its decisions bear its name (ADR 0029)."""
+
+    name = models.CharField("评审组名称", max_length=100, unique=True,
+                            error_messages={"unique": "已有同名的评审组。"}, validators=[validate_review_group_name])
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name="成员", blank=True, related_name="review_groups",
+        limit_choices_to={"role": "group_reviewer"},
+    )
+    is_active = models.BooleanField("启用", default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="创建人", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField("创建时间", default=timezone.now)
+
+    # The name at any time: decisions name the group as it was called when they were made.
+    history = HistoricalRecords(m2m_fields=[members])
+
+    class Meta:
+        verbose_name = "评审组"
+        verbose_name_plural = "评审组"
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def display_name(self) -> str:
+        return review_group_label(self.name)
+
+    def validate_unique(self, exclude=None):
+        exclude = set(exclude or ())
+        if "name" not in exclude and self.name:
+            key = institution_name_key(self.name)
+            same = [g.name for g in ReviewGroup.objects.exclude(pk=self.pk).only("name")
+                    if institution_name_key(g.name) == key]
+            if same:
+                raise ValidationError({"name": ValidationError(
+                    f"评审组名称与已有的“{same[0]}”相同或难以区分。", code="unique")})
+            exclude.add("name")
+        super().validate_unique(exclude=exclude)
 
 
 class Institution(models.Model):
@@ -253,6 +326,10 @@ class Institution(models.Model):
         related_name="+",
     )
     reviewing_authority_chosen_at = models.DateTimeField("审核单位选择时间", null=True, blank=True)
+    # Set by SAMR only (institutions.review_groups): while set, the authority is 评审组 and the filer cannot choose.
+    review_group = models.ForeignKey(
+        ReviewGroup, verbose_name="评审组", null=True, blank=True, on_delete=models.PROTECT, related_name="institutions"
+    )
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
@@ -265,6 +342,14 @@ class Institution(models.Model):
         verbose_name_plural = "检验检测机构"
         ordering = ["city__code", "name"]
         indexes = [models.Index(fields=["name"]), models.Index(fields=["reviewing_authority", "city"])]
+        constraints = [
+            models.CheckConstraint(
+                name="institution_review_group_authority",
+                condition=(models.Q(reviewing_authority="group", review_group__isnull=False)
+                           | (~models.Q(reviewing_authority="group") & models.Q(review_group__isnull=True))),
+                violation_error_message="审核单位为评审组时必须指定评审组，反之不能指定评审组。",
+            )
+        ]
 
     def __str__(self):
         return self.name
@@ -273,9 +358,15 @@ class Institution(models.Model):
     def province_name(self) -> str:
         return self.city.parent.name if self.city_id and self.city.parent_id else ""
 
+    @property
+    def in_review_group(self) -> bool:
+        """SAMR assigned the institution to a review group: its own choice of authority is locked."""
+        return self.review_group_id is not None
+
     def authority_name(self, authority: str) -> str:
-        """What `authority` is called for this institution (its province's bureau, or SAMR)."""
-        return reviewing_authority_name(authority, self.province_name)
+        """What `authority` is called for this institution (its province's bureau, SAMR, or its review group)."""
+        group = self.review_group.name if authority == ReviewingAuthority.GROUP and self.review_group_id else ""
+        return reviewing_authority_name(authority, self.province_name, group)
 
     @property
     def reviewing_authority_name(self) -> str:

@@ -21,6 +21,7 @@ from .models import (
     OtherQualification,
     ProfessionalField,
     Region,
+    ReviewGroup,
     ReviewingAuthority,
     Site,
     reviewing_authority_name,
@@ -118,7 +119,8 @@ def with_certificate_counts(page_queryset) -> list:
     valid = CmaCertificate.objects.filter(institution=OuterRef("pk"), issue_date__lte=today, expiry_date__gte=today)
     ordering = page_queryset.query.order_by
     return list(
-        Institution.objects.filter(pk__in=page_queryset.values("pk")).select_related("city__parent").annotate(
+        Institution.objects.filter(pk__in=page_queryset.values("pk")).select_related("city__parent", "review_group")
+        .annotate(
             national_count=_count(valid.filter(level=CertificateLevel.NATIONAL)),
             provincial_count=_count(valid.filter(level=CertificateLevel.PROVINCIAL)),
             site_count=_count(Site.objects.filter(institution=OuterRef("pk"))),
@@ -135,7 +137,8 @@ def profile(user, pk):
     """The institution with everything the profile page shows, or None when the user may not see it."""
     return (
         visible_to(user, Institution)
-        .select_related("city__parent", "supervising_department", "parent", "reviewing_authority_chosen_by")
+        .select_related("city__parent", "supervising_department", "parent", "reviewing_authority_chosen_by",
+                        "review_group")
         .prefetch_related(
             "professional_fields", "sites",
             Prefetch(
@@ -295,7 +298,8 @@ def identity_changes_to_decide(user):
         return requests.none()
     requests = requests.filter(authority_q(user))
     pending_first = Case(When(status=IdentityChangeRequest.Status.PENDING, then=0), default=1)
-    return requests.select_related("institution__city__parent", "city", "requested_by", "decided_by").order_by(
+    return requests.select_related("institution__city__parent", "institution__review_group", "city", "requested_by",
+                                   "decided_by").order_by(
         pending_first, "-requested_at", "-pk"
     )
 
@@ -329,3 +333,54 @@ def identity_change_notices(user) -> list[tuple[str, str, str]]:
         if count:
             return [(f"有 {count} 份机构信息变更申请待确认。", "institutions:identity_changes", "primary")]
     return []
+
+
+# --- review groups (评审组, ADR 0029) ------------------------------------------------------------------------------
+
+def review_groups():
+    """Every review group with its numbers of members and institutions (one query), for SAMR's list."""
+    return ReviewGroup.objects.annotate(
+        member_count=Count("members", distinct=True), institution_count=Count("institutions", distinct=True),
+    ).order_by("-is_active", "name")
+
+
+def review_group_institutions(group):
+    return group.institutions.select_related("city__parent").order_by("city__code", "name", "pk")
+
+
+def institutions_to_assign(query, limit=20):
+    """Register search for assigning institutions to a group (by name or credit code); SAMR sees the nation."""
+    if not (query or "").strip():
+        return []
+    return list(Institution.objects.filter(name_or_code_q(query)).select_related("city__parent", "review_group")
+                .order_by("city__code", "name", "pk")[:limit])
+
+
+def authority_names_at(institution, moments) -> dict:
+    """{moment: the institution's reviewing authority as it was named at that moment}, from the register's history:
+    a decision keeps the authority, and the review group's name, it was made under, whatever happened since. Two
+    queries whatever the number of moments; a moment before any history record takes the current values."""
+    moments = sorted(set(moments))
+    if not moments:
+        return {}
+    rows = list(institution.history.filter(history_date__lte=moments[-1]).order_by("history_date", "history_id")
+                .values_list("history_date", "reviewing_authority", "review_group_id"))
+    current = (institution.reviewing_authority, institution.review_group_id)
+
+    def state_at(moment):
+        before = [(authority, group) for at, authority, group in rows if at <= moment]
+        return before[-1] if before else current
+
+    states = {moment: state_at(moment) for moment in moments}
+    group_ids = {group for _, group in states.values() if group}
+    names = list(ReviewGroup.history.filter(id__in=group_ids, history_date__lte=moments[-1])
+                 .order_by("history_date", "history_id").values_list("id", "history_date", "name")) if group_ids else []
+    current_names = dict(ReviewGroup.objects.filter(pk__in=group_ids).values_list("pk", "name")) if group_ids else {}
+
+    def group_name(group, moment):
+        before = [name for pk, at, name in names if pk == group and at <= moment]
+        return before[-1] if before else current_names.get(group, "")
+
+    return {moment: reviewing_authority_name(authority, institution.province_name,
+                                             group_name(group, moment) if group else "")
+            for moment, (authority, group) in states.items()}

@@ -17,12 +17,12 @@ from config.uploads import visible
 from . import selectors
 from .authority import derive_reviewing_authority
 from .models import (
+    CHOOSABLE_AUTHORITIES,
     CmaCertificate,
     IdentityChangeRequest,
     Institution,
     OtherQualification,
     Region,
-    ReviewingAuthority,
     Site,
     institution_name_key,
     validate_credit_code,
@@ -41,6 +41,8 @@ def refresh_reviewing_authority(institution, *, certificates=None, actor=None, f
     While a filing is submitted, in review or returned nothing changes (`frozen`, when the caller knows it; the
     workflow settles the authority again when the filing is approved or withdrawn).
     Returns True when the stored values changed (and saves them, with a history record)."""
+    if institution.review_group_id:
+        return False  # SAMR's assignment to a review group stands whatever the certificates say
     if frozen is None:
         frozen = selectors.authority_freeze(institution.pk) is not None
     if frozen:
@@ -87,8 +89,12 @@ def choose_reviewing_authority(institution, *, actor, authority: str) -> Institu
     """An institution holding both levels picks its reviewing authority; picking the proposal clears the choice.
     Refused from submission until the decision (the row lock orders it against a submission)."""
     require_edit(actor, institution)
-    institution = Institution.objects.select_for_update().get(pk=institution.pk)
-    if authority not in ReviewingAuthority.values:
+    institution = (Institution.objects.select_for_update(of=("self",)).select_related("review_group")
+                   .get(pk=institution.pk))
+    if institution.review_group_id:
+        raise ValidationError(f"国家市场监督管理总局已指定本单位由“{institution.reviewing_authority_name}”审核，"
+                              "不能自选审核单位。")
+    if authority not in CHOOSABLE_AUTHORITIES:
         raise ValidationError("请选择省局或总局作为审核单位。")
     if (freeze := selectors.authority_freeze(institution.pk)) is not None:
         raise ValidationError(selectors.freeze_message(freeze))

@@ -2,7 +2,7 @@ from django.urls import path
 
 from jobs.views import job_status
 
-from . import views
+from . import review_group_views, views
 
 app_name = "institutions"
 urlpatterns = [
@@ -24,4 +24,17 @@ urlpatterns = [
          name="import_status"),
     path("imports/<int:pk>/confirm/", views.import_confirm, name="import_confirm"),
     path("imports/<int:pk>/retry/", views.import_retry, name="import_retry"),
+    # 评审组 (SAMR)
+    path("review-groups/", review_group_views.review_group_list, name="review_groups"),
+    path("review-groups/<int:pk>/", review_group_views.review_group_detail, name="review_group"),
+    path("review-groups/<int:pk>/members/", review_group_views.review_group_add_member,
+         name="review_group_add_member"),
+    path("review-groups/<int:pk>/members/<int:user_id>/remove/", review_group_views.review_group_remove_member,
+         name="review_group_remove_member"),
+    path("review-groups/<int:pk>/assign/<int:institution_id>/", review_group_views.review_group_assign,
+         name="review_group_assign"),
+    path("review-groups/<int:pk>/unassign/<int:institution_id>/", review_group_views.review_group_unassign,
+         name="review_group_unassign"),
+    path("review-groups/<int:pk>/bulk-assign/", review_group_views.review_group_bulk_assign,
+         name="review_group_bulk_assign"),
 ]

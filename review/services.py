@@ -16,7 +16,7 @@ from accounts.scoping import visible_to
 from config.refusals import DomainRefusal
 from filings import services as filing_services, workflow
 from filings.models import Filing, FilingTransition, ReportingYear
-from filings.selectors import filing_deadline
+from filings.selectors import decision_authority_names, filing_deadline
 from institutions.models import Institution
 
 from . import reminders, selectors
@@ -278,6 +278,7 @@ def send_decision_notice(transition_id: int) -> DecisionNotice | None:
     due = timezone.localtime(deadline.at) if deadline else None
     context = {
         "filing": filing, "institution": filing.institution, "transition": row, "due": due,
+        "authority": decision_authority_names(filing, [row])[0],
         "field_comments": list(row.field_comments.order_by("pk")), "site_name": "质检统计直报",
     }
     subject = DECISION_SUBJECTS[row.action].format(

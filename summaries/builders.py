@@ -20,7 +20,7 @@ CHUNK = 2000
 def build_register(job, workbook, progress):
     institutions = (
         institutions_in(job.created_by, job.region)
-        .select_related("city__parent", "supervising_department", "parent")
+        .select_related("city__parent", "supervising_department", "parent", "review_group")
         .annotate(
             national_certs=Count(
                 "cma_certificates", filter=Q(cma_certificates__level=CertificateLevel.NATIONAL), distinct=True

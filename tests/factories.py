@@ -90,6 +90,25 @@ class AdminFactory(UserFactory):
     is_superuser = True
 
 
+class GroupReviewerFactory(UserFactory):
+    role = Role.GROUP_REVIEWER
+
+
+class ReviewGroupFactory(DjangoModelFactory):
+    """A review group (评审组); `members=[user, …]` adds members."""
+
+    class Meta:
+        model = "institutions.ReviewGroup"
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"测试评审组{n}")
+
+    @factory.post_generation
+    def members(obj, create, extracted, **kwargs):
+        if create and extracted:
+            obj.members.add(*extracted)
+
+
 class ExportJobFactory(DjangoModelFactory):
     class Meta:
         model = "summaries.ExportJob"

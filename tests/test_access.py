@@ -106,6 +106,7 @@ REGULATORS = frozenset({"city", "other_city", "province", "samr", "admin"})
 CHANGSHA = frozenset({"filer", "city", "province", "samr", "admin"})  # who sees the Changsha institution
 REVIEWERS = frozenset({"province", "samr", "admin"})
 OWN = frozenset({"filer"})  # the Changsha institution's own filer only
+NATIONWIDE = frozenset({"samr", "admin"})
 OFFICERS = frozenset({"city", "other_city", "province"})  # who has a 待办摘要 of their own
 
 ACCESS = {
@@ -166,6 +167,10 @@ ACCESS = {
     "registrations": {"city", "other_city", "admin"}, "registration_decide": {"city", "admin"},
     "institution_accounts": OWN, "institution_account_toggle": OWN,
     "officer_import": {"province", "admin"}, "officer_import_template": {"province", "admin"},
+    # 评审组: SAMR reviewers and admins set up groups, keep their members and assign institutions (a Zhuzhou one)
+    **dict.fromkeys(["institutions:review_groups", "institutions:review_group", "institutions:review_group_add_member",
+                     "institutions:review_group_remove_member", "institutions:review_group_assign",
+                     "institutions:review_group_unassign", "institutions:review_group_bulk_assign"], NATIONWIDE),
 }
 # The admin site guards all of its pages itself (a new model's admin pages are covered by this rule): everyone but
 # admins is sent to its login page. As admins, only its index is requested: which model pages an admin may add to
@@ -243,6 +248,11 @@ def world(db):
     objects["notice"], objects["public_notice"] = objects["attachment"].notice, objects["public_attachment"].notice
     objects["second_filer"] = factories.FilerFactory(institution=lab)
     objects["registration"] = factories.RegistrationRequestFactory(institution=lab)
+    objects["group_member"] = factories.GroupReviewerFactory()
+    objects["review_group"] = factories.ReviewGroupFactory(members=[objects["group_member"]])
+    other.review_group, other.reviewing_authority = objects["review_group"], "group"
+    other.save()
+    objects["grouped"] = other
     due = timezone.localtime(timezone.now() + datetime.timedelta(days=10)).strftime("%Y-%m-%d %H:%M")
     decision = {"version": filing.version, "comment": "请更正", "due": due}
     posts = {  # valid input where a view checks the form before the user's authority
@@ -250,6 +260,7 @@ def world(db):
         "institutions:identity_change_decide": {"decision": "refuse", "comment": "材料不全"},
         "review:remind": {"year": year.year, "institution": lab.pk},
         "review:bulk_approve": {"filing": f"{filing.pk}:{filing.version}"},
+        "institutions:review_group_bulk_assign": {"codes": other.credit_code},
         "reports:remind": {"quarter": recent_quarters(1)[0].code, "institution": lab.pk},
         "review:extension": {"until": timezone.localtime(year.closes_at + datetime.timedelta(days=10)).strftime(
             "%Y-%m-%d %H:%M"), "reason": "疫情"},
@@ -271,6 +282,7 @@ PK_OF = {
     "notices:": "notice", "notices:attachment": "attachment", "notices:public_detail": "public_notice",
     "notices:public_attachment": "public_attachment",
     "registration_decide": "registration", "institution_account_toggle": "second_filer",
+    "institutions:review_group": "review_group",
 }
 
 
@@ -280,6 +292,7 @@ def _world_url(name, pattern, objects):
         return _example_url(name, pattern)
     owner = objects[PK_OF[max((prefix for prefix in PK_OF if name.startswith(prefix)), key=len)]]
     values = {"pk": owner.pk, "centre_id": objects["centre"].pk, "year": objects["year"].year, "section": "sites",
+              "user_id": objects["group_member"].pk, "institution_id": objects["grouped"].pk,
               "kind": "sr-report" if "centre_id" in converters else "annual-report"}
     return reverse(name, kwargs={key: values[key] for key in converters})
 

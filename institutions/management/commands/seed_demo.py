@@ -6,7 +6,7 @@ from django.db import transaction
 
 from accounts.demo import DEMO_PASSWORD, create_demo_accounts
 from filings.demo import seed_filings
-from institutions.demo import DEFAULT_PROVINCES, seed_bureau_contacts, seed_registry
+from institutions.demo import DEFAULT_PROVINCES, seed_bureau_contacts, seed_registry, seed_review_group
 from institutions.models import Institution
 from notices.demo import seed_notices
 from reports.demo import seed_report_numbers
@@ -50,9 +50,10 @@ class Command(BaseCommand):
                 raise CommandError(str(error)) from None
             accounts = create_demo_accounts(province_codes)
             seed_bureau_contacts(province_codes)
+            group_summary = seed_review_group(created)
             # Each app adds its own demo data, in this order, from the same random stream (deterministic per seed).
-            summaries = [seed_filings(rng, created), seed_review(rng, created), seed_report_numbers(rng, created),
-                         seed_notices(accounts)]
+            summaries = [group_summary, seed_filings(rng, created), seed_review(rng, created),
+                         seed_report_numbers(rng, created), seed_notices(accounts)]
         self.stdout.write(self.style.SUCCESS(f"已生成 {institutions} 家机构和 {len(accounts)} 个演示账号。"))
         for summary in filter(None, summaries):
             self.stdout.write(f"  {summary}")
