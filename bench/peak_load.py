@@ -7,25 +7,27 @@ Usage:  DATABASE_URL=postgres://postgres@127.0.0.1:5432/qts REDIS_URL=redis://12
 What it does
 1. Creates its own database next to DATABASE_URL's (`<name>_peak`, dropped and re-created; dropped again at the end
    unless --keep), migrates it and builds the data: a 2025 reporting year whose window closes in 7 days (the last
-   week of April), enough institutions (over every province's cities, each with a site, a valid certificate, an
-   e-mail address and a filer account) for every filer to file a new one each round, one provincial reviewer per
-   province, one city officer per city, and 100,000 report numbers. Every account has the same password, hashed once
-   with the production hasher (PBKDF2), so logging in costs what it costs in production.
+   week of April), enough institutions (over Hunan's 14 cities, each with a site, a valid certificate, an e-mail
+   address and a filer account) for every filer to file a new one each round, Hunan's provincial reviewers (one
+   account per simulated reviewer: every queue holds every filing), one city officer per city and 100,000 report
+   numbers. Every account has the same password, hashed once with the production hasher (PBKDF2), so logging in
+   costs what it costs in production.
 2. Starts gunicorn (`--workers`, default 2 × cores + 1, sync) with the production settings (bench/peak_load_site.py:
    SSL redirect off, e-mail dropped) and a Celery worker on REDIS_URL's server (the reminders), waits for /healthz/.
    The server trusts one proxy's X-Forwarded-For (QTS_TRUSTED_PROXY_COUNT=1, as the compose stack does) and every
    simulated user sends an address of its own, so the public lookup's rate limit (30 a minute per address) applies
    per user, unchanged; no user ever sends a wrong password, so login throttling is never met.
 3. Drives it with Locust (in-process, headless) as browsers would: the login form with its CSRF token, pages fetched
-   and their forms posted with the fields they hold (hidden version included). The mix, by weight: filers 14 (log in,
-   open the filing, save 统计调查数据 and 年度报告 twice each — 保存草稿 then 保存并下一步 —, submit, download the
-   receipt, log out; then the next institution), reviewers 2 (queue of submitted filings, open one, 开始审核, then
-   审核通过 or, one in ten, 退回更正), city officers 1 (填报进度, 未提交机构, one in three times a reminder to five of
-   them) and public lookups 3 (报告编号查询, nine in ten numbers stored). Think time 1–3 s (filers), 2–5 s
-   (reviewers), 3–8 s (officers), 2.5–5 s (lookups). Every save writes a unique value and must come back as
-   “已保存草稿” with the version one higher; a submit must say “已提交”.
+   and their forms posted with the fields they hold (hidden version included). The mix, by weight: filers 14 (log
+   in, open the filing, save 统计调查数据 and 年度报告 twice each — 保存草稿 then 保存并下一步 —, submit, download the
+   receipt, log out; then the next institution), reviewers 2 (the queue of submitted filings, the oldest one no
+   colleague has taken, 开始审核, then 审核通过 or, one in ten, 退回更正), city officers 1 (填报进度, 未提交机构, one
+   in three times a reminder to five of them) and public lookups 3 (报告编号查询, nine in ten numbers stored). Think
+   time 1–3 s (filers), 2–5 s (reviewers), 3–8 s (officers), 2.5–5 s (lookups). Every save writes a unique value and
+   must come back as “已保存草稿” with the version one higher; a submit must say “已提交”.
 4. Steps the number of users up (`--start-users`, `--step-users`, `--step-seconds` measured after a short warm-up)
-   until p95 of a save exceeds 1 s or a request fails, or `--max-users` is reached, printing each step.
+   until p95 of a save exceeds 1 s or a request fails, or `--max-users` is reached, printing each step with the CPU
+   the portal's own processes used (gunicorn, Celery and the PostgreSQL backends of the bench's database).
 5. Checks the database: every acknowledged save's value is stored (the last one of each part) and each filing's
    version is 1 + its acknowledged writes (fewer: a save lost; more: one applied twice); each submitted filing has
    exactly one submission transition and one snapshot.
@@ -71,15 +73,16 @@ from report_numbers_ingest import bench_url, recreate_database  # noqa: E402
 PASSWORD = "peak-load-password-2025"
 YEAR = 2025
 NUMBERS = 100_000
+PROVINCE = "430000"  # 湖南省
 WEIGHTS = {"filer": 14, "reviewer": 2, "officer": 1, "lookup": 3}
 SAVE = "filing: save"
 
 
 # --- data ---------------------------------------------------------------------------------------------------------
 
-def build_data(institutions: int) -> dict:
-    """Institutions with filers over every province's cities, a reviewer per province, an officer per city, the open
-    year and report numbers; returns the account names the simulated users log in with."""
+def build_data(institutions: int, reviewer_accounts: int) -> dict:
+    """Institutions with filers over the province's cities, its reviewers, an officer per city, the open year and
+    report numbers; returns the account names the simulated users log in with."""
     from django.contrib.auth.hashers import PBKDF2PasswordHasher
     from django.db import connection
     from django.utils import timezone
@@ -100,16 +103,11 @@ def build_data(institutions: int) -> dict:
     now = timezone.now()
     ReportingYear.objects.create(year=YEAR, opens_at=now - timedelta(days=110), closes_at=now + timedelta(days=7),
                                  review_closes_at=now + timedelta(days=60))
-    provinces = list(Region.objects.filter(level=Region.Level.PROVINCE).order_by("code"))
-    cities = defaultdict(list)
-    for city in Region.objects.filter(level=Region.Level.CITY).order_by("code"):
-        cities[city.parent_id].append(city)
-    provinces = [p for p in provinces if cities[p.pk]]
-    # Institution i lies in province i mod P, so that each province's reviewer has a share of the filings.
+    # One province's register, so that every reviewer's queue holds every filing (the largest queue a province has).
+    province = Region.objects.get(code=PROVINCE)
+    cities = list(Region.objects.filter(parent=province, level=Region.Level.CITY).order_by("code"))
     rows = [Institution(name=f"峰值基准检测有限公司{i}", credit_code=make_credit_code(900_000 + i),
-                        city=cities[provinces[i % len(provinces)].pk][(i // len(provinces)) % len(
-                            cities[provinces[i % len(provinces)].pk])],
-                        contact_person="联系人", contact_phone="0731-88880000",
+                        city=cities[i % len(cities)], contact_person="联系人", contact_phone="0731-88880000",
                         contact_email=f"lab{i}@peak.example.com")
             for i in range(institutions)]
     Institution.objects.bulk_create(rows, batch_size=2000)
@@ -127,10 +125,9 @@ def build_data(institutions: int) -> dict:
     filers = [User(username=f"peak-filer-{i}", role=Role.FILER, institution=row, password=hashed,
                    first_name="填报人", is_main_account=True) for i, row in enumerate(rows)]
     reviewers = [User(username=f"peak-reviewer-{k}", role=Role.PROVINCIAL_REVIEWER, region=province,
-                      password=hashed, first_name="审核员") for k, province in enumerate(provinces)]
-    used_cities = sorted({row.city_id for row in rows})
-    officers = [User(username=f"peak-officer-{k}", role=Role.CITY_OFFICER, region_id=city, password=hashed,
-                     first_name="市州局") for k, city in enumerate(used_cities)]
+                      password=hashed, first_name="审核员") for k in range(reviewer_accounts)]
+    officers = [User(username=f"peak-officer-{k}", role=Role.CITY_OFFICER, region=city, password=hashed,
+                     first_name="市州局") for k, city in enumerate(cities)]
     User.objects.bulk_create(filers + reviewers + officers, batch_size=2000)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -243,6 +240,13 @@ class CpuMeter:
 
     def close(self):
         self.db.close()
+
+
+def warm_up(base: str, workers: int):
+    """Every worker renders the first pages once (templates, URL resolver) before anything is measured."""
+    pool = [gevent.spawn(urllib.request.urlopen, f"{base}{path}", timeout=60)
+            for _ in range(2 * workers) for path in ("/accounts/login/", "/reports/verify/?number=PEAK2024W00000001")]
+    gevent.joinall(pool)
 
 
 # --- pages as a browser sees them -----------------------------------------------------------------------------------
@@ -384,9 +388,8 @@ def make_users(base: str, accounts: dict, ledger: Ledger, state: dict):
     filer_accounts = iter(accounts["filers"])
     reviewer_slots = itertools.count()
     officer_slots = itertools.count()
-    provinces = len(accounts["reviewers"])
-    # Reviewers of one province take disjoint shares of its filings, so two never decide the same one.
-    shares = max(1, math.ceil(state["max_reviewers"] / provinces))
+    # The province's reviewers share the queue out, as a team does: two never open the same filing.
+    claimed = set()
 
     class Portal(FastHttpUser):
         abstract = True
@@ -515,8 +518,7 @@ def make_users(base: str, accounts: dict, ledger: Ledger, state: dict):
 
         def on_start(self):
             super().on_start()
-            slot = next(reviewer_slots)
-            self.share, self.account = slot // provinces, accounts["reviewers"][slot % provinces]
+            self.account = accounts["reviewers"][next(reviewer_slots) % len(accounts["reviewers"])]
             self.logged_in = self.login(self.account)
 
         @task
@@ -525,11 +527,11 @@ def make_users(base: str, accounts: dict, ledger: Ledger, state: dict):
                 self.logged_in = self.logged_in or self.login(self.account)
                 return
             with self.get("/review/?status=submitted", "review: queue") as response:
-                ids = {int(pk) for pk in re.findall(r'/review/filings/(\d+)/', response.text or "")}
-            mine = [pk for pk in ids if pk % shares == self.share and pk in ledger.submitted]
-            if not mine:
+                ids = [int(pk) for pk in re.findall(r'/review/filings/(\d+)/', response.text or "")]
+            pk = next((pk for pk in ids if pk not in claimed and pk in ledger.submitted), None)
+            if pk is None:
                 return
-            pk = random.choice(mine)
+            claimed.add(pk)
             self.think(2, 5)
             with self.get(f"/review/filings/{pk}/", "review: open") as response:
                 form = find_form(response.text or "", f"/review/filings/{pk}/start/")
@@ -660,10 +662,10 @@ def print_step(result: dict, failures: list[str]):
     print(f"  users={result['users']} rps={result['rps']:.1f} saves/s={result['saves']:.2f} "
           f"submissions/h={result['submits'] * 3600:.0f} errors={result['errors']} p95_save_ms={result['p95_save']:.0f}"
           f"  (load generator {result['client_cpu']:.0%} of a core; machine load average {result['load']:.1f})")
-    per_filing = result["server_cpu"] / result["submits"] if result["submits"] else 0
+    per_filing = f"{result['server_cpu'] / result['submits']:.1f} s" if result["submits"] else "—"
     print(f"    portal CPU (gunicorn + Celery + its PostgreSQL backends): {result['server_cpu']:.2f} cores busy, "
           f"{result['server_cpu'] / max(result['rps'], 1e-9) * 1000:.0f} ms per request, "
-          f"{per_filing:.1f} s per submitted filing in this mix")
+          f"{per_filing} per submitted filing in this mix")
     for name, row in sorted(result["actions"].items()):
         if not row["count"]:
             continue
@@ -677,8 +679,7 @@ def print_step(result: dict, failures: list[str]):
 def run_steps(base: str, accounts: dict, ledger: Ledger, meter: CpuMeter, args) -> list[dict]:
     from locust.env import Environment
 
-    state = {"draining": False, "pool_exhausted": False,
-             "max_reviewers": math.ceil(args.max_users * WEIGHTS["reviewer"] / sum(WEIGHTS.values())) + 1}
+    state = {"draining": False, "pool_exhausted": False}
     env = Environment(user_classes=make_users(base, accounts, ledger, state))
     env.create_local_runner()
     results = []
@@ -802,7 +803,8 @@ def main():
         call_command("migrate", verbosity=0)
         print(f"building {args.institutions:,} institutions with filers, reviewers, officers, "
               f"{NUMBERS:,} report numbers…", flush=True)
-        accounts = build_data(args.institutions)
+        accounts = build_data(args.institutions, math.ceil(args.max_users * WEIGHTS["reviewer"]
+                                                           / sum(WEIGHTS.values())) + 1)
         connections.close_all()
         print(f"  data ready in {time.monotonic() - started:.0f} s: {len(accounts['reviewers'])} reviewers, "
               f"{len(accounts['officers'])} officers", flush=True)
@@ -820,6 +822,7 @@ def main():
                                   f"--concurrency={args.celery_concurrency}", "--hostname", f"peak-{port}@%h",
                                   "--without-gossip", "--without-mingle"], env, tmp / "celery.log"))
             wait_healthy(base, servers[0], tmp / "gunicorn.log")
+            warm_up(base, args.workers)
             print(f"gunicorn ({args.workers} workers) and a Celery worker up at {base}", flush=True)
             ledger, meter = Ledger(), CpuMeter(servers, url)
             try:
