@@ -4,15 +4,17 @@ threshold, the minimum number of peers (ADR 0028).
 
 Peers are the year's approved filings of institutions that ticked the field and fall in the same size band, the
 filing itself excluded. The statistics are computed in the database by one SQL statement built below (plus one to
-read the filings compared and, when some of them are approved, one to find where each stands among its peers), with
-window functions that PostgreSQL and the embedded SQLite both run: the median is the average of the middle rows, MAD
-the median of the absolute deviations from it. Leaving a filing out of its own peers moves the middle rows by at
-most one place, so each group's medians and MADs are computed for the three ways a member can be left out and each
-member picks its own; no query per filing or per group.
+read the filings compared and one for the cache's key or, when some of them are approved, one to find where each
+stands among its peers), with window functions that PostgreSQL and the embedded SQLite both run: the median is the
+average of the middle rows, MAD the median of the absolute deviations from it. Leaving a filing out of its own peers
+moves the middle rows by at most one place, so each group's medians and MADs are computed for the three ways a member
+can be left out and each member picks its own; no query per filing or per group.
 """
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db import connection
+from django.db.models import Count, Max
 
 from institutions.models import Institution
 
@@ -69,6 +71,9 @@ SIZE_BANDS = [
 MAD_SCALE = 1.4826
 THRESHOLD = 3.5
 MIN_PEERS = 10  # fewer peers than this: nothing is flagged (a median of a handful says little)
+# The year's statistics against all peers are kept this long, under a key that changes with every approval or return
+# (the approved filings' count and latest change); a register edit of an institution's fields shows after it.
+CACHE_SECONDS = 300
 
 RULE_TEXT = (
     f"同一专业领域、同一规模（按从业人员分{len(SIZE_BANDS)}档："
@@ -151,7 +156,8 @@ def _placeholders(values):
 
 
 def _peer_sql(*, year_ids, field_ids, bands, sides):
-    """The common table expressions of the peer statistics and their parameters."""
+    """The common table expressions of the peer statistics and their parameters (`field_ids` and `bands`: only
+    these groups; None: every group)."""
     qn = connection.ops.quote_name
     filing, stats = Filing._meta.db_table, FilingStatistics._meta.db_table
     through = Institution.professional_fields.through
@@ -186,14 +192,14 @@ def _peer_sql(*, year_ids, field_ids, bands, sides):
             JOIN {qn(stats)} s ON s.filing_id = f.id
             JOIN {through_table} t ON t.{institution_column} = f.institution_id
             WHERE f.status = %s AND f.year_id IN ({_placeholders(year_ids)})
-              AND t.{field_column} IN ({_placeholders(field_ids)})
+              {f"AND t.{field_column} IN ({_placeholders(field_ids)})" if field_ids is not None else ""}
         ),
         vals AS ({values}),
         ranked AS (
             SELECT fid, {group}, x,
                    ROW_NUMBER() OVER (PARTITION BY {group} ORDER BY x, fid) AS k,
                    COUNT(*) OVER (PARTITION BY {group}) AS n
-            FROM vals WHERE band IN ({_placeholders(bands)})
+            FROM vals {f"WHERE band IN ({_placeholders(bands)})" if bands is not None else ""}
         ),
         sides AS ({sides_sql}),
         meds AS (
@@ -216,19 +222,37 @@ def _peer_sql(*, year_ids, field_ids, bands, sides):
             GROUP BY d.yr, d.fld, d.band, d.ratio, d.side, e.side
         )
     """
-    params = [Filing.Status.APPROVED, *year_ids, *field_ids, *bands, MIN_PEERS]
+    params = [Filing.Status.APPROVED, *year_ids, *(field_ids or ()), *(bands or ()), MIN_PEERS]
     return sql, params
 
 
 def _group_statistics(cursor, keys, members):
     """{(year, field, band, ratio): {(side, deviation side): (n, median, mad)}} for the groups of `keys` (bands and
-    ratios by position), and, for
-    the approved filings among them (`members`, ids), {(id, group): (rank, {side: deviation rank})}."""
+    ratios by position) and, for the approved filings among the targets (`members`, ids), {(id, group): (rank,
+    {side: deviation rank})}."""
     year_ids = sorted({key[0] for key in keys})
+    if not members:
+        return _all_peers_statistics(cursor, year_ids), {}
     field_ids = sorted({key[1] for key in keys})
     bands = sorted({key[2] for key in keys})
-    sides = [ALL, LOW, MIDDLE, HIGH] if members else [ALL]
-    sql, params = _peer_sql(year_ids=year_ids, field_ids=field_ids, bands=bands, sides=sides)
+    sql, params = _peer_sql(year_ids=year_ids, field_ids=field_ids, bands=bands, sides=[ALL, LOW, MIDDLE, HIGH])
+    groups = _statistics_rows(cursor, sql, params)
+    # Up to a page of filings by id; more (a workbook's every approved filing) read every member's place.
+    only = f"AND d.fid IN ({_placeholders(members)})" if len(members) <= 500 else ""
+    own_side = f"CASE WHEN d.k <= d.n / 2 THEN {LOW} WHEN d.k > (d.n - 1) / 2 + 1 THEN {HIGH} ELSE {MIDDLE} END"
+    cursor.execute(
+        sql + f"SELECT d.fid, d.yr, d.fld, d.band, d.ratio, d.k, d.side, d.k2 FROM devs d WHERE d.side = {own_side} "
+              f"{only}",
+        params + (list(members) if only else []),
+    )
+    positions = {}
+    for fid, year, field, band, ratio, rank, side, dev_rank in cursor.fetchall():
+        entry = positions.setdefault((fid, (year, field, band, ratio)), (rank, {}))
+        entry[1][side] = dev_rank
+    return groups, positions
+
+
+def _statistics_rows(cursor, sql, params):
     cursor.execute(
         sql + """SELECT m.yr, m.fld, m.band, m.ratio, m.n, m.side, a.dev_side, m.med, a.mad
                  FROM meds m JOIN mads a ON a.yr = m.yr AND a.fld = m.fld AND a.band = m.band
@@ -238,20 +262,22 @@ def _group_statistics(cursor, keys, members):
     groups = {}
     for year, field, band, ratio, n, side, dev_side, median, mad in cursor.fetchall():
         groups.setdefault((year, field, band, ratio), {})[side, dev_side] = (n, float(median), float(mad))
-    positions = {}
-    if members:
-        # Up to a page of filings by id; more (a workbook's every approved filing) read every member's place.
-        only = f"AND d.fid IN ({_placeholders(members)})" if len(members) <= 500 else ""
-        own_side = f"CASE WHEN d.k <= d.n / 2 THEN {LOW} WHEN d.k > (d.n - 1) / 2 + 1 THEN {HIGH} ELSE {MIDDLE} END"
-        cursor.execute(
-            sql + f"SELECT d.fid, d.yr, d.fld, d.band, d.ratio, d.k, d.side, d.k2 FROM devs d "
-                  f"WHERE d.side = {own_side} {only}",
-            params + (list(members) if only else []),
-        )
-        for fid, year, field, band, ratio, rank, side, dev_rank in cursor.fetchall():
-            entry = positions.setdefault((fid, (year, field, band, ratio)), (rank, {}))
-            entry[1][side] = dev_rank
-    return groups, positions
+    return groups
+
+
+def _all_peers_statistics(cursor, year_ids):
+    """Every group's statistics against all its peers for the years (what filings that are not approved are
+    compared with: the queue, the filer's checks), from the cache while no approved filing of the years changed."""
+    state = Filing.objects.filter(year_id__in=year_ids, status=Filing.Status.APPROVED).aggregate(
+        n=Count("pk"), last=Max("updated_at")
+    )
+    key = f"filings.peers:{','.join(map(str, year_ids))}:{state['n']}:{state['last'] and state['last'].isoformat()}"
+    groups = cache.get(key)
+    if groups is None:
+        sql, params = _peer_sql(year_ids=year_ids, field_ids=None, bands=None, sides=[ALL])
+        groups = _statistics_rows(cursor, sql, params)
+        cache.set(key, groups, CACHE_SECONDS)
+    return groups
 
 
 @dataclass(frozen=True)

@@ -167,6 +167,18 @@ def test_the_statistics_take_a_fixed_number_of_queries(year, fields, django_asse
     assert len(few) == 2 and len(every) == 60
 
 
+def test_statistics_against_all_peers_are_cached_until_an_approved_filing_changes(year, fields,
+                                                                                 django_assert_num_queries):
+    revenues(year, fields[0], [10, 11, 12, 13, 14, 15, 16, 17, 18, 19])
+    target = peer(year, fields[0], status=S.SUBMITTED)
+    filings = Filing.objects.filter(pk=target.pk)
+    first = peers.peer_comparisons(filings)
+    with django_assert_num_queries(2):  # the filing, the approved filings' state; the statistics from the cache
+        assert peers.peer_comparisons(filings) == first
+    revenues(year, fields[0], [100])  # approved since
+    assert revenue_per_staff(peers.peer_comparisons(filings), target.pk).peers == 11
+
+
 # --- the filer's warning -------------------------------------------------------------------------------------------
 
 def test_the_filer_explains_a_ratio_far_from_its_peers_before_submitting(year, fields):
