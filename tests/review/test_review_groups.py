@@ -13,10 +13,12 @@ from accounts.models import User
 from accounts.scoping import visible_to
 from filings import selectors as filing_selectors, services as filing_services
 from filings.models import Filing
+from filings.pdf import receipt_authority
 from institutions import review_groups, services as institution_services
 from institutions.models import Institution, ReviewGroup, ReviewingAuthority
 from review import services
 from tests import factories
+from tests.test_access import ALL, _request, _world_url, world  # noqa: F401 -- world is the matrix's fixture
 
 from .conftest import due, filer_of
 
@@ -280,6 +282,7 @@ def test_decisions_timeline_mail_and_pages_name_the_group(grouped, member, clien
     assert label in mail.outbox[-1].body
     institution = Institution.objects.get(pk=filing.institution_id)
     assert institution.reviewing_authority_name == label
+    assert receipt_authority(fresh(filing).snapshots.first().data["institution"]) == label  # the receipt and PDFs
     client.force_login(member)
     assert label in client.get(reverse("review:detail", args=[filing.pk])).content.decode()
     client.force_login(filer_of(filing))
@@ -345,3 +348,19 @@ def test_the_review_screen_shows_a_member_the_decision_form(grouped, member, cli
     assert fresh(filing).status == S.IN_REVIEW
     page = client.get(reverse("review:detail", args=[filing.pk])).content.decode()
     assert reverse("review:approve", args=[filing.pk]) in page
+
+
+def test_a_group_reviewer_walks_every_page_without_a_server_error(world):  # noqa: F811 -- the access matrix's objects
+    """Every URL of the access matrix, as the member of the matrix's review group (which holds the Zhuzhou
+    institution, not the Changsha one the URLs name): no page fails, and none of SAMR's group pages lets it in."""
+    from django.test import Client
+
+    client = Client(raise_request_exception=False)
+    client.force_login(world["objects"]["group_member"])
+    for name, pattern in ALL:
+        if name.startswith("admin:"):
+            continue
+        response = _request(client, _world_url(name, pattern, world["objects"]), world["posts"].get(name, {}))
+        assert response.status_code < 500, f"{name} answered {response.status_code}"
+        if name.startswith("institutions:review_group"):
+            assert response.status_code == 403, name
