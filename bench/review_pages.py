@@ -39,8 +39,9 @@ def load_data(institutions: int):
     from django.db import connection
     from django.utils import timezone
 
+    from accounts.models import Role, User
     from filings.models import Filing, FilingSnapshot, ReportingYear
-    from institutions.models import Institution, Region
+    from institutions.models import Institution, Region, ReviewGroup
     from review.models import ChasingRecord
 
     started = time.monotonic()
@@ -50,6 +51,9 @@ def load_data(institutions: int):
         review_closes_at=now + timedelta(days=80),
     )
     city_ids = list(Region.objects.filter(level=Region.Level.CITY).order_by("code").values_list("pk", flat=True))
+    # One institution in fifty is reviewed by a review group (评审组) with one member.
+    group = ReviewGroup.objects.create(name="基准评审组")
+    group.members.add(User.objects.create(username="bench-group", role=Role.GROUP_REVIEWER))
     with connection.cursor() as cursor:
         insert_select(cursor, Institution, {
             "name": "'全国基准检测有限公司' || g",
@@ -59,7 +63,9 @@ def load_data(institutions: int):
             "contact_person": "'联系人' || g",
             "contact_phone": "'0731-' || lpad(g::text, 8, '0')",
             "contact_email": "CASE WHEN g %% 9 = 0 THEN '' ELSE 'lab' || g || '@example.cn' END",
-            "reviewing_authority": "CASE WHEN g %% 10 = 0 THEN 'samr' ELSE 'province' END",
+            "reviewing_authority":
+                "CASE WHEN g %% 50 = 7 THEN 'group' WHEN g %% 10 = 0 THEN 'samr' ELSE 'province' END",
+            "review_group_id": ("CASE WHEN g %% 50 = 7 THEN %s::int END", [group.pk]),
         }, "FROM generate_series(1, %s) AS g", [institutions])
         # Status by id: 0 no filing, 1 draft, 2 submitted, 3 in review, 4 returned, 5 approved.
         insert_select(cursor, Filing, {
@@ -97,12 +103,14 @@ def measure(repeat: int):
         "samr": User.objects.create(username="bench-samr", role=Role.SAMR_REVIEWER),
         "province": User.objects.create(username="bench-province", role=Role.PROVINCIAL_REVIEWER, region=province),
         "city": User.objects.create(username="bench-city", role=Role.CITY_OFFICER, region=changsha),
+        "group": User.objects.get(username="bench-group"),
     }
     pages = [
         ("samr", "审核队列（总局，第 1 页）", "/review/"),
         ("province", "审核队列（省局，第 1 页）", "/review/"),
         ("province", "审核队列（省局，有预警 + 长沙市）", f"/review/?warnings=yes&city={changsha.pk}"),
         ("province", "审核队列（省局，第 20 页）", "/review/?page=20"),
+        ("group", "审核队列（评审组，第 1 页）", "/review/"),
         ("province", "填报进度（全省 14 市州）", "/review/progress/"),
         ("samr", "填报进度（全国）", "/review/progress/"),
         ("city", "未提交机构（长沙市，第 1 页）", "/review/late/"),
@@ -111,6 +119,7 @@ def measure(repeat: int):
         ("province", "未提交机构 Excel（全省）", "/review/late/export/"),
         ("province", "首页（省局，含待办提醒）", "/"),
         ("city", "首页（市州局，含待办提醒）", "/"),
+        ("group", "首页（评审组，含待办提醒）", "/"),
     ]
     return time_pages(users, pages, repeat)
 
