@@ -60,6 +60,7 @@ class Stack:
     """The run's private PostgreSQL cluster, with the portal migrated once into a template database."""
 
     def __enter__(self):
+        servers.clean_up_interrupted_runs("qts-faults")
         self.root = servers.temporary_root("qts-faults")
         try:
             self.postgres = servers.PrivatePostgres(self.root)

@@ -16,6 +16,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _die_with_parent():
+    """Linux: a server started here gets SIGTERM when the run that started it dies, even if it is killed."""
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -128,6 +135,7 @@ class PrivateRedis:
         self.process = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
              "--dir", str(self.dir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
         wait_for(self._answers, "private redis")
 
@@ -171,6 +179,7 @@ def start_gunicorn(env: dict, log: Path, workers: int = 2):
         [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "--workers", str(workers), "--bind",
          f"127.0.0.1:{port}", "--log-level", "warning", "--timeout", "120"],
         cwd=ROOT, env=env, stdout=log.open("a"), stderr=subprocess.STDOUT, start_new_session=True,
+        preexec_fn=_die_with_parent,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -189,6 +198,7 @@ def start_worker(env: dict, log: Path, *, pool: str = "prefork", concurrency: in
          "--loglevel=INFO", "--hostname", f"faults-{os.getpid()}-{free_port()}@%h", "--without-gossip",
          "--without-mingle", "--without-heartbeat"],
         cwd=ROOT, env=env, stdout=log.open("a"), stderr=subprocess.STDOUT, start_new_session=True,
+        preexec_fn=_die_with_parent,
     )
 
 
@@ -196,3 +206,31 @@ def temporary_root(prefix: str) -> Path:
     path = Path(tempfile.mkdtemp(prefix=f"{prefix}-{os.getpid()}-"))
     path.chmod(0o755)
     return path
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_up_interrupted_runs(prefix: str) -> None:
+    """A run killed before its clean-up leaves its PostgreSQL server, mounts and directory (its other servers got
+    SIGTERM when it died): remove those of runs no longer alive (the pid is in the directory's name)."""
+    for root in Path(tempfile.gettempdir()).glob(f"{prefix}-*-*"):
+        owner = root.name.removeprefix(prefix + "-").split("-")[0]
+        if not owner.isdigit() or _alive(int(owner)):
+            continue
+        with open("/proc/mounts") as mounts:
+            mounted = [line.split()[1] for line in mounts if line.split()[1].startswith(str(root) + "/")]
+        for point in mounted:
+            subprocess.run(["umount", point], capture_output=True)
+        data = root / "pg" / "data"
+        if (data / "postmaster.pid").exists():
+            subprocess.run(as_server_user([str(postgres_bindir() / "pg_ctl"), "-D", str(data), "-m", "immediate",
+                                           "stop"]), capture_output=True, timeout=60)
+        shutil.rmtree(root, ignore_errors=True)
