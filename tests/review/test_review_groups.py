@@ -364,3 +364,21 @@ def test_a_group_reviewer_walks_every_page_without_a_server_error(world):  # noq
         assert response.status_code < 500, f"{name} answered {response.status_code}"
         if name.startswith("institutions:review_group"):
             assert response.status_code == 403, name
+
+
+def test_the_group_confirms_identity_changes_of_its_institutions_the_province_does_not(group, samr, member,
+                                                                                       province_reviewer, client):
+    institution = factories.filing_ready_institution(name="长沙评审组检测有限公司")
+    review_groups.assign_institution(group, institution, actor=samr)
+    filer = factories.FilerFactory(institution=institution)
+    change = institution_services.request_identity_change(
+        institution, actor=filer, name="长沙评审组检测集团有限公司", legal_representative="赵强",
+        credit_code=institution.credit_code, city=institution.city, reason="更名")
+    client.force_login(province_reviewer)
+    assert change not in client.get(reverse("institutions:identity_changes")).context["page"].object_list
+    with pytest.raises(PermissionDenied):
+        institution_services.decide_identity_change(change, actor=province_reviewer, confirm=True)
+    client.force_login(member)
+    assert change in client.get(reverse("institutions:identity_changes")).context["page"].object_list
+    institution_services.decide_identity_change(change, actor=member, confirm=True)
+    assert Institution.objects.get(pk=institution.pk).name == "长沙评审组检测集团有限公司"
