@@ -238,6 +238,12 @@ class ReviewGroup(models.Model):
     def display_name(self) -> str:
         return review_group_label(self.name)
 
+    def clean(self):
+        # Its institutions would have nobody to review them (the province and SAMR no longer decide them).
+        if not self.is_active and self.pk and (count := self.institutions.count()):
+            raise ValidationError({"is_active": f"该评审组仍负责 {count} 家机构的审核，"
+                                                "请先将其移出或改派其他评审组后再停用。"})
+
     def validate_unique(self, exclude=None):
         exclude = set(exclude or ())
         if "name" not in exclude and self.name:

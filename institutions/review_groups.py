@@ -56,12 +56,9 @@ def create_review_group(*, actor, name: str) -> ReviewGroup:
 @transaction.atomic
 def update_review_group(group, *, actor, name: str, is_active: bool) -> ReviewGroup:
     """Rename or (de)activate a group. A rename leaves earlier decisions with the name they were made under (they
-    read the group's history); a group that still has institutions cannot be deactivated (they would have nobody
-    to review them)."""
+    read the group's history); a group that still has institutions cannot be deactivated (ReviewGroup.clean)."""
     require_manager(actor)
     group = ReviewGroup.objects.select_for_update().get(pk=group.pk)
-    if not is_active and group.is_active and (count := group.institutions.count()):
-        raise ReviewGroupRefused(f"该评审组仍负责 {count} 家机构的审核，请先将其移出或改派其他评审组后再停用。")
     group.name, group.is_active = name.strip(), is_active
     return _save(group, actor=actor, reason="修改评审组")
 

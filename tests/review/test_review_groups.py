@@ -382,3 +382,16 @@ def test_the_group_confirms_identity_changes_of_its_institutions_the_province_do
     assert change in client.get(reverse("institutions:identity_changes")).context["page"].object_list
     institution_services.decide_identity_change(change, actor=member, confirm=True)
     assert Institution.objects.get(pk=institution.pk).name == "长沙评审组检测集团有限公司"
+
+
+def test_the_admin_site_keeps_the_groups_rules(group, grouped, client):
+    grouped()
+    admin = factories.AdminFactory()
+    client.force_login(admin)
+    url = reverse("admin:institutions_reviewgroup_change", args=[group.pk])
+    members = [str(pk) for pk in group.members.values_list("pk", flat=True)]
+    response = client.post(url, {"name": group.name, "members": members})  # is_active unticked
+    assert response.status_code == 200 and "仍负责 1 家机构" in response.content.decode()
+    response = client.post(url, {"name": "国家市场监督管理总局", "is_active": "on", "members": members})
+    assert response.status_code == 200 and "不能使用市场监管部门的名称" in response.content.decode()
+    assert ReviewGroup.objects.get(pk=group.pk).is_active and ReviewGroup.objects.get(pk=group.pk).name == GROUP_NAME
