@@ -784,6 +784,8 @@ def main():
         filers = args.max_users * WEIGHTS["filer"] / sum(WEIGHTS.values())
         args.institutions = int(filers * steps * (args.step_seconds + args.warmup) / 20) + 200
 
+    # SIGTERM as Ctrl-C: unwind through the finally blocks that stop the servers and drop the database.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped by SIGTERM"))
     source_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/qts")
     url = bench_url(source_url, "peak")
     os.environ["DATABASE_URL"] = url
