@@ -299,12 +299,14 @@ def check_institution(institution, year: int) -> list[Finding]:
     return findings
 
 
-def check_peers(filing) -> list[Finding]:
-    """Warnings W221–W224: a ratio far from the median of the filing's peers (filings.peers holds the rule)."""
+def check_peers(filing, comparisons=None) -> list[Finding]:
+    """Warnings W221–W224: a ratio far from the median of the filing's peers (filings.peers holds the rule).
+    `comparisons`: the filing's, when the caller computed many filings' at once (peers.peer_comparisons)."""
     from .models import FilingStatistics as M
 
     findings = []
-    comparisons = peers.compare([peers.target_of(filing)]).get(filing.pk, [])
+    if comparisons is None:
+        comparisons = peers.compare([peers.target_of(filing)]).get(filing.pk, [])
     for item in peers.strongest_by_ratio([c for c in comparisons if c.is_outlier]):
         ratio, unit = item.ratio, item.ratio.unit
         value, median = peers.format_value(item.value), peers.format_value(item.median)
@@ -318,13 +320,14 @@ def check_peers(filing) -> list[Finding]:
     return findings
 
 
-def run_checks(filing) -> list[Finding]:
+def run_checks(filing, *, peer_comparisons=None) -> list[Finding]:
     """Every finding for a filing, errors first. The social responsibility reports checked are those in force (the
-    register's centres while the filing may change, the submitted ones after)."""
+    register's centres while the filing may change, the submitted ones after). `peer_comparisons`: see
+    check_peers."""
     year = filing.year.year
     findings = check_institution(filing.institution, year)
     findings += check_statistics(filing.statistics, previous_approved_statistics(filing))
-    findings += check_peers(filing)
+    findings += check_peers(filing, peer_comparisons)
     findings += check_annual_report(filing.annual_report)
     parts = sr_reports_in_force(filing)
     if parts:

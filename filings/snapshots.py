@@ -25,7 +25,7 @@ def _fields(instance, model):
     ]
 
 
-def snapshot_data(filing, number: int) -> dict:
+def snapshot_data(filing, number: int, *, peer_comparisons=None) -> dict:
     institution = filing.institution
     stats = filing.statistics
     explanations = dict(filing.explanations.values_list("code", "text"))
@@ -74,7 +74,7 @@ def snapshot_data(filing, number: int) -> dict:
         ],
         "warnings": [
             {"code": f.code, "message": f.message, "explanation": explanations.get(f.code, "")}
-            for f in run_checks(filing)
+            for f in run_checks(filing, peer_comparisons=peer_comparisons)
             if not f.is_error
         ],
     }
