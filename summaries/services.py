@@ -75,15 +75,16 @@ def export_directory() -> Path:
     return path
 
 
-def run_export(job_id: int) -> None:
+def run_export(job_id: int, *, take_over: bool = False) -> None:
     """Build the job's workbook. Safe to run again (a retried or redelivered task): a finished or failed job is left
-    alone, as is one that another run is building (running, not stale), so that one job never runs twice at once;
-    the file is written under a temporary name and moved into place only when complete."""
+    alone, as is one that another run is building (running, not stale) unless `take_over` (the message came back
+    because the run that held it died); the file is written under a temporary name and moved into place only when
+    complete, and only the first run to finish marks the job done (a later one removes its own file)."""
     with transaction.atomic():
         job = ExportJob.objects.select_for_update().select_related("region", "created_by").get(pk=job_id)
         if job.status in (ExportJob.Status.DONE, ExportJob.Status.EXPIRED, ExportJob.Status.FAILED):
             return
-        if job.status == ExportJob.Status.RUNNING and not job.is_stale:
+        if job.status == ExportJob.Status.RUNNING and not job.is_stale and not take_over:
             log.info("export %s is being built by another run; this one stops", job_id)
             return
         now = timezone.now()

@@ -1,3 +1,5 @@
+import functools
+
 from celery import shared_task
 
 from config.jobs import JobTask, run_job_step, send_task
@@ -9,7 +11,10 @@ from .models import ExportJob
 
 @shared_task(bind=True, base=JobTask, name="summaries.build_export")
 def build_export(self, job_id: int):
-    run_job_step(self, services.run_export, job_id, mark_failed=services.mark_failed, failure="生成失败",
+    # Redelivered: the run that took the job died (a killed pool process), so this one builds it though it looks busy.
+    redelivered = (self.request.delivery_info or {}).get("redelivered")
+    step = functools.partial(services.run_export, take_over=True) if redelivered else services.run_export
+    run_job_step(self, step, job_id, mark_failed=services.mark_failed, failure="生成失败",
                  release=services.release_for_retry)
 
 

@@ -226,6 +226,24 @@ def test_a_late_duplicate_message_never_builds_a_job_another_run_holds_or_one_th
     assert job.status == "failed"
 
 
+def test_a_message_redelivered_because_its_worker_process_died_builds_the_export_it_held(
+    two_provinces, tmp_path, settings
+):
+    build_export = export_tasks.build_export
+    settings.MEDIA_ROOT = tmp_path
+    job = factories.ExportJobFactory(created_by=two_provinces["users"]["city_officer"])
+    ExportJob.objects.filter(pk=job.pk).update(status="running", heartbeat_at=timezone.now(), attempts=1)
+    # Celery puts the message back with `redelivered` when the pool process running it dies (reject_on_worker_lost).
+    build_export.push_request(id="t-1", is_eager=False, retries=0, delivery_info={"redelivered": True})
+    try:
+        build_export.run(job.pk)
+    finally:
+        build_export.pop_request()
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == ("done", 2) and job.file.name.startswith("exports/")
+    assert list((tmp_path / "exports").glob(".*.part")) == []
+
+
 # --- register imports --------------------------------------------------------------------------------------------
 
 @pytest.fixture
