@@ -15,6 +15,8 @@ is stopped and removed at the end, also when a case fails. The cases:
   is retried by Celery and stored once: every number once, counted once.
 - worker_killed: the worker is killed (SIGKILL, with its children) during an export, a register import and an
   upload; each job is marked 已中断 by the sweeper, retried by its owner and finishes; no half file is marked done.
+- pool_process_killed: only the worker's pool processes are killed (as the out-of-memory killer does) during an
+  export and an upload; Celery puts the messages back and both jobs finish with no retry by anyone.
 - disk_full: the media disk (a small tmpfs) is full while an export is written; the job fails with a Chinese message
   and no file, half-written or not, is kept or offered.
 - two_web_servers: two gunicorn servers receive the approval and the return of the same filing at the same moment;
@@ -331,6 +333,41 @@ def worker_killed(stack: Stack, lines: int = 20_000, rows: int = 300) -> Outcome
     return outcome
 
 
+def pool_process_killed(stack: Stack, lines: int = 20_000) -> Outcome:
+    """Only the worker's pool processes die (the out-of-memory killer): Celery puts their messages back at once."""
+    outcome = Outcome("pool_process_killed")
+    with Case(stack, "pool") as case:
+        seed = case.step("seed", institutions=200)
+        path = _numbers_file(case.root / "numbers.txt", lines, "HN-POOL")
+        # Queued first, then the tables they read or write held, then a worker takes them up.
+        jobs = {"export": case.step("start_export", officer=seed["officer"]),
+                "upload": case.step("start_upload", filer=seed["filer"], path=str(path))}
+        holder = _hold_tables(case, ["institutions_institution", "reports_reportnumber"])
+        try:
+            worker = case.worker(concurrency=2)
+            case.wait_sql("SELECT count(*) FROM pg_locks WHERE NOT granted AND relation IN "
+                          "('institutions_institution'::regclass, 'reports_reportnumber'::regclass)",
+                          lambda r: r[0][0] >= 2, "two jobs under way", timeout=180)
+            children = subprocess.run(["pgrep", "-P", str(worker.pid)], capture_output=True, text=True).stdout.split()
+            outcome.note(f"jobs under way: {_job_states(case, jobs)}; SIGKILL to the pool processes {children}")
+            for pid in children:
+                os.kill(int(pid), 9)
+        finally:
+            holder.rollback()
+            holder.close()
+        final = servers.wait_for(lambda: (lambda s: all(v[0] in ("done", "failed") for v in s.values()) and s)(
+            _job_states(case, jobs)), "jobs after the pool processes died", timeout=300)
+        attempts = {name: case.sql(f"SELECT attempts FROM {table} WHERE id = %s", [jobs[name]])[0][0]
+                    for name, table in (("export", "summaries_exportjob"), ("upload", "reports_reportnumberbatch"))}
+        checked = case.step("check_results", export=jobs["export"], batch=jobs["upload"], lines=lines)
+        outcome.note(f"without anyone's retry: { {k: v[0] for k, v in final.items()} }, attempts {attempts}; export "
+                     f"rows {checked['export_rows']} of {checked['institutions']}, numbers {checked['stored']:,}")
+        outcome.lost = abs(lines - checked["stored"]) + abs(checked["institutions"] - checked["export_rows"])
+        outcome.survived = (all(v[0] == "done" for v in final.values()) and min(attempts.values()) >= 2
+                            and checked["institutions"] > 200 and outcome.lost == 0)
+    return outcome
+
+
 def _hold_tables(case: Case, tables: list[str]):
     import psycopg2
 
@@ -439,8 +476,8 @@ def two_web_servers(stack: Stack, filings: int = 3) -> Outcome:
     return outcome
 
 
-CASES = {case.__name__: case for case in (redis_stopped, postgres_restarted, worker_killed, disk_full,
-                                          two_web_servers)}
+CASES = {case.__name__: case for case in (redis_stopped, postgres_restarted, worker_killed, pool_process_killed,
+                                          disk_full, two_web_servers)}
 
 
 # --- steps run inside Django (`--step`) ----------------------------------------------------------------------------

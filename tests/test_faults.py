@@ -37,6 +37,10 @@ def test_a_killed_worker_leaves_no_half_job_done_and_each_job_finishes_after_ret
     _survived(faults.worker_killed(stack))
 
 
+def test_the_job_of_a_killed_pool_process_runs_again_by_itself(stack):
+    _survived(faults.pool_process_killed(stack))
+
+
 def test_a_full_disk_fails_the_export_in_chinese_and_offers_no_file(stack):
     _survived(faults.disk_full(stack))
 
