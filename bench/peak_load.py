@@ -862,9 +862,11 @@ def main():
     if results and results[-1] is not sustained:
         last = results[-1]
         print(f"broke at {last['users']} users: p95 of a save {last['p95_save']:.0f} ms, {last['errors']} errors")
-    print(f"sustained: {sustained['users']} users, {sustained['rps']:.1f} requests/s, "
-          f"{sustained['saves']:.2f} saves/s, "
-          f"{sustained['submits'] * 3600:.0f} submissions/hour")
+    if good:
+        print("sustained level (the last step with p95 of a save ≤ 1000 ms and no error):")
+        print_step(sustained, [])
+    else:
+        print("sustained level: none (the first step already broke)")
     print(f"users={sustained['users']} rps={sustained['rps']:.1f} p95_save_ms={sustained['p95_save']:.0f} "
           f"errors={sustained['errors']} lost={lost + duplicated}")
 
