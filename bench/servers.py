@@ -208,7 +208,7 @@ def temporary_root(prefix: str) -> Path:
     return path
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -223,7 +223,7 @@ def clean_up_interrupted_runs(prefix: str) -> None:
     SIGTERM when it died): remove those of runs no longer alive (the pid is in the directory's name)."""
     for root in Path(tempfile.gettempdir()).glob(f"{prefix}-*-*"):
         owner = root.name.removeprefix(prefix + "-").split("-")[0]
-        if not owner.isdigit() or _alive(int(owner)):
+        if not owner.isdigit() or alive(int(owner)):
             continue
         with open("/proc/mounts") as mounts:
             mounted = [line.split()[1] for line in mounts if line.split()[1].startswith(str(root) + "/")]

@@ -6,7 +6,7 @@ from django.utils import timezone
 from filings import peers
 from filings.models import Filing, FilingStatistics, ReportingYear
 from filings.progress import NOT_STARTED, PROGRESS_LABELS, RULE_TEXT
-from institutions.models import CertificateLevel, Institution, ProfessionalField, ReviewingAuthority
+from institutions.models import CertificateLevel, Institution, ProfessionalField, reviewing_authority_name
 
 from . import aggregates
 from .registry import register
@@ -148,20 +148,19 @@ def detail_rows(institutions, year_id: int, *, include_submitted: bool):
         .values_list(
             "name", "credit_code", "city__name", "nature", "ownership", "reviewing_authority",
             "pk" if portable else "field_names", "year_filing__status", "counted", "above_scale", "small_micro",
-            "year_filing__id", *stats,
+            "year_filing__id", "city__parent__name", "review_group__name", *stats,
         )
     )
     natures = dict(Institution.Nature.choices)
     ownerships = dict(Institution.Ownership.choices)
-    authorities = dict(ReviewingAuthority.choices)
     rows = queryset.iterator(chunk_size=CHUNK)
     if portable:
         rows = _with_field_names(rows, position=6)
     for row in rows:
         yield (
             row[0], row[1], row[2], natures.get(row[3], row[3]), ownerships.get(row[4], row[4]),
-            authorities.get(row[5], row[5]), "、".join(row[6] or ()), STATUS_LABELS[row[7] or ""], *row[8:11],
-            straying.get(row[11], ""), *row[12:],
+            reviewing_authority_name(row[5], row[12] or "", row[13] or ""), "、".join(row[6] or ()),
+            STATUS_LABELS[row[7] or ""], *row[8:11], straying.get(row[11], ""), *row[14:],
         )
 
 

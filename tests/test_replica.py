@@ -27,7 +27,7 @@ pytestmark = pytest.mark.usefixtures("transactional_db")  # the replica sees com
 # The private servers' helpers, shared with the fault cases (bench/servers.py).
 sys.path.insert(0, str(ROOT / "bench"))
 servers = importlib.import_module("servers")
-_free_port, _as_server_user = servers.free_port, servers.as_server_user
+_free_port, _as_server_user, _alive = servers.free_port, servers.as_server_user, servers.alive
 
 
 def _url(port: int) -> str:
@@ -125,16 +125,6 @@ def _drop_slots(name_like: str) -> None:
     with connection.cursor() as cursor:
         cursor.execute("select pg_drop_replication_slot(slot_name) from pg_replication_slots "
                        "where slot_name like %s and not active", [name_like])
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _clean_up_interrupted_runs(bindir: Path) -> None:

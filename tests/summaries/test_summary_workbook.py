@@ -151,6 +151,18 @@ def test_detail_sheet_has_one_row_per_institution_with_every_indicator(populatio
 
 
 @pytest.mark.django_db
+def test_detail_sheet_names_the_reviewing_authority_as_the_register_does(population):
+    group = factories.ReviewGroupFactory(name="国家食品质检评审组", members=[factories.GroupReviewerFactory()])
+    Institution.objects.filter(pk=population["b"].pk).update(reviewing_authority="samr")
+    Institution.objects.filter(pk=population["c"].pk).update(reviewing_authority="group", review_group=group)
+    _notes, header, rows = table(build(reviewer()), "机构明细")
+    assert header[5] == "审核单位"
+    names = {key: rows[f"4301机构{key}"][5] for key in "abc"}
+    assert names == {key: Institution.objects.get(pk=population[key].pk).reviewing_authority_name for key in "abc"}
+    assert names == {"a": "湖南省市场监督管理局", "b": "国家市场监督管理总局", "c": "评审组：国家食品质检评审组"}
+
+
+@pytest.mark.django_db
 def test_numbers_are_numbers_with_formats_and_header_rows_are_frozen(population):
     workbook = build(reviewer())
     for title in SHEETS:
