@@ -4,6 +4,8 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.cache import cache
 from django.db import transaction
 
+from config.jobs import send_task
+
 from .registration import check_username_free
 from .tasks import send_password_reset
 from .validators import USERNAME_CHARS
@@ -30,7 +32,7 @@ class PasswordResetRequestForm(PasswordResetForm):
                   html_email_template_name=None):
         user_id, domain, protocol = context["user"].pk, context["domain"], context["protocol"]
         if cache.add(f"password-reset:{user_id}", 1, settings.PASSWORD_RESET_GAP):
-            transaction.on_commit(lambda: send_password_reset.delay(user_id, domain, protocol))
+            transaction.on_commit(lambda: send_task(send_password_reset, user_id, domain, protocol))
 
 
 class RegistrationDecisionForm(forms.Form):

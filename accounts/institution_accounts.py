@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from config.jobs import send_task
 from config.refusals import DomainRefusal, NotFoundRefusal
 
 from . import permissions
@@ -34,7 +35,7 @@ def _record(institution, action, *, actor, target) -> None:
 def send_invitation_on_commit(user_id: int, base_url: str) -> None:
     from .tasks import send_invitation
 
-    transaction.on_commit(lambda: send_invitation.delay(user_id, base_url))
+    transaction.on_commit(lambda: send_task(send_invitation, user_id, base_url))
 
 
 def invite_filer(institution, *, actor, username: str, full_name: str, email: str, phone: str = "",

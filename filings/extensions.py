@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts import permissions
+from config.jobs import send_task
 from config.refusals import DomainRefusal
 
 from . import selectors, services
@@ -172,7 +173,7 @@ TO_FILERS = {"granted", "refused"}
 def _notify_on_commit(request, event):
     from .tasks import send_extension_request_notice  # tasks.py imports this module
 
-    transaction.on_commit(lambda: send_extension_request_notice.delay(request.pk, event))
+    transaction.on_commit(lambda: send_task(send_extension_request_notice, request.pk, event))
 
 
 def recipients(request, event) -> list[str]:

@@ -13,6 +13,7 @@ from accounts import permissions
 from accounts.models import AccountAction, RegistrationRequest, User
 from accounts.registration import RegistrationRefused
 from accounts.tasks import send_registration_confirmation, send_registration_decision
+from config.jobs import send_task
 from config.refusals import NotFoundRefusal
 
 from .imports import CheckedRow
@@ -43,7 +44,7 @@ def submit_registration(*, credit_code: str, cma_number: str, full_name: str, ph
         request = RegistrationRequest(institution=institution, city_id=institution.city_id, **fields)
     with transaction.atomic():
         request.save()
-        transaction.on_commit(lambda: send_registration_confirmation.delay(request.pk, base_url))
+        transaction.on_commit(lambda: send_task(send_registration_confirmation, request.pk, base_url))
     return request
 
 
@@ -67,7 +68,7 @@ def decide_registration(request, *, actor, approve: bool, reason: str = "", base
             request.reason = reason
         request.decided_by, request.decided_at = actor, timezone.now()
         request.save()
-        transaction.on_commit(lambda: send_registration_decision.delay(request.pk, base_url))
+        transaction.on_commit(lambda: send_task(send_registration_decision, request.pk, base_url))
     return request
 
 

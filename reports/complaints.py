@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts import permissions
 from accounts.models import User
+from config.jobs import send_task
 from config.refusals import DomainRefusal
 from institutions.models import Institution, Region
 
@@ -99,4 +100,4 @@ def handle_complaint(complaint: Complaint, *, actor, note: str) -> Complaint:
 def _queue_notice(complaint_id: int) -> None:
     from .tasks import notify_complaint  # tasks.py imports this module
 
-    notify_complaint.delay(complaint_id)
+    send_task(notify_complaint, complaint_id)

@@ -32,7 +32,7 @@ from django.utils import timezone
 
 from accounts import permissions
 from accounts.scoping import visible_to
-from config.jobs import MAIL_FAULTS
+from config.jobs import MAIL_FAULTS, send_task
 from config.refusals import DomainRefusal
 from filings.progress import filing_progress_by_city, progress_label, progress_totals
 from filings.selectors import current_year, days_left, pending_extension_requests
@@ -298,7 +298,7 @@ def send_now(user) -> Digest:
 def _send_on_commit(pk):
     from .tasks import send_digest  # tasks.py imports this module
 
-    transaction.on_commit(lambda: send_digest.delay(pk))
+    transaction.on_commit(lambda: send_task(send_digest, pk))
 
 
 def send_weekly(today=None) -> list[int]:

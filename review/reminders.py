@@ -17,6 +17,7 @@ import logging
 import smtplib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
@@ -24,7 +25,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from config.jobs import MAIL_FAULTS  # what a mail server may raise; is_transient sorts them
+from config.jobs import MAIL_FAULTS, send_task  # what a mail server may raise; is_transient sorts them
 from filings.models import Filing
 
 from .models import ChasingRecord, Reminder
@@ -81,7 +82,7 @@ def claim(institutions: Iterable, *, reason: str, key: str, compose: Callable[..
             from .tasks import send_reminder  # tasks.py imports this module
 
             for pk in queued:
-                transaction.on_commit(lambda pk=pk: send_reminder.delay(pk))
+                transaction.on_commit(lambda pk=pk: send_task(send_reminder, pk))
     return outcome
 
 
@@ -135,6 +136,28 @@ def _holding_row(lookup) -> Reminder | None:
     if lookup["reason"] != Reason.DEADLINE:  # an automatic point is held for ever, not for a day
         rows = rows.filter(day=lookup["day"])
     return rows.first()
+
+
+# E-mails claimed while the broker was down, or whose message Redis lost on a restart, are still 待发送 after this:
+# `resend_pending` sends them again. Sending is idempotent (the row's lock and status), so a message that was merely
+# slow still sends once. Rows older than RESEND_WITHIN are left alone: a week-old 催报 would mislead.
+RESEND_AFTER = timedelta(minutes=5)
+RESEND_WITHIN = timedelta(days=7)
+
+
+def resend_pending(now=None) -> int:
+    """Send again every claimed reminder and 待办摘要 still pending after RESEND_AFTER; the number sent (beat)."""
+    from .models import Digest
+    from .tasks import send_digest, send_reminder  # tasks.py imports this module
+
+    now = now or timezone.now()
+    sent = 0
+    for model, task in ((Reminder, send_reminder), (Digest, send_digest)):
+        stuck = model.objects.filter(
+            status=model.Status.PENDING, created_at__range=(now - RESEND_WITHIN, now - RESEND_AFTER)
+        ).values_list("pk", flat=True)
+        sent += sum(1 for pk in stuck if send_task(task, pk))
+    return sent
 
 
 # --- sending ---------------------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts import permissions
 from accounts.scoping import visible_to
+from config.jobs import send_task
 from config.refusals import DomainRefusal
 from filings import services as filing_services, workflow
 from filings.models import Filing, FilingTransition, ReportingYear
@@ -91,7 +92,7 @@ def start_review(filing, *, actor) -> Filing:
 def _notify_on_commit(transition_row):
     from .tasks import send_decision_email  # tasks.py imports this module
 
-    transaction.on_commit(lambda pk=transition_row.pk: send_decision_email.delay(pk))
+    transaction.on_commit(lambda pk=transition_row.pk: send_task(send_decision_email, pk))
 
 
 def _last_transition(filing) -> FilingTransition:

@@ -1,16 +1,13 @@
 import logging
-import smtplib
 
 from celery import shared_task
 
-from config.jobs import MailTask
+from config.jobs import MAIL_FAULTS, MailTask
 
 from . import digests, reminders, services
 
 log = logging.getLogger(__name__)
 
-# A mail server that is down or refuses for a while: try again later rather than lose the reminder.
-MAIL_FAULTS = (smtplib.SMTPException, ConnectionError, TimeoutError, OSError)
 
 
 @shared_task(bind=True, base=MailTask, name="review.send_reminder")
@@ -49,6 +46,15 @@ def send_deadline_reminders():
     claimed = services.plan_automatic_reminders()  # each claimed reminder is sent on commit
     log.info("automatic reminders queued: %s", len(claimed))
     return len(claimed)
+
+
+@shared_task(name="review.resend_pending_mail")
+def resend_pending_mail():
+    """Every few minutes (beat): reminders and digests still 待发送 whose message was lost are sent again."""
+    sent = reminders.resend_pending()
+    if sent:
+        log.warning("pending e-mails sent again: %s", sent)
+    return sent
 
 
 @shared_task(name="review.send_weekly_digests")

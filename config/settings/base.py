@@ -134,7 +134,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="").strip()
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # A miss, not a server error, while Redis is down (config/cache.py).
+    CACHES = {"default": {"BACKEND": "config.cache.FailSoftRedisCache", "LOCATION": REDIS_URL}}
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
     CELERY_TASK_ALWAYS_EAGER = False
@@ -165,6 +166,8 @@ CELERY_BEAT_SCHEDULE = {
     "purge-old-import-files": {"task": "institutions.purge_old_import_files", "schedule": crontab(hour=3, minute=30)},
     # Automatic reminders 30, 7 and 1 days before the filing deadline (each point once per institution).
     "send-deadline-reminders": {"task": "review.send_deadline_reminders", "schedule": crontab(hour=9, minute=0)},
+    # Reminders and digests still 待发送 whose message the broker lost are sent again (review/reminders.py).
+    "resend-pending-mail": {"task": "review.resend_pending_mail", "schedule": 300.0},
     # 待办摘要: each officer's weekly digest on Monday morning (once per ISO week; a rerun sends nothing twice).
     "send-weekly-digests": {
         "task": "review.send_weekly_digests", "schedule": crontab(day_of_week="mon", hour=8, minute=0),
