@@ -222,6 +222,12 @@ def redis_stopped(stack: Stack) -> Outcome:
         outcome.note(f"export started while Redis is down: HTTP {started.status_code}, jobs={jobs}")
         export_ok = started.status_code == 200 and len(jobs) == 1
 
+        reminded = post_form(officer, f"{base}/review/late/remind/",
+                             {"year": seed["year"], "institution": seed["institution"]}, page_url=f"{base}/")
+        pending = case.sql("SELECT status FROM review_reminder")
+        outcome.note(f"reminder sent while Redis is down: HTTP {reminded.status_code}, rows={pending}")
+        remind_ok = reminded.status_code == 200 and pending == [("pending",)]
+
         case.redis.start()
         outcome.note("Redis back (empty: its queue was lost)")
         swept = case.step("sweep", later_minutes=3)  # the beat's next minute after RESEND_AFTER
@@ -230,7 +236,13 @@ def redis_stopped(stack: Stack) -> Outcome:
             "done", "failed"), "export after Redis is back", timeout=180)
         outcome.note(f"export after Redis is back: {done[0][0]}")
         outcome.lost += 0 if done[0][0] == "done" else 1
-        outcome.survived = saved_ok and lookup_ok and export_ok and done[0][0] == "done"
+        resent = case.step("resend_mail", later_minutes=6)  # the beat's next run after reminders.RESEND_AFTER
+        mailed = case.wait_sql("SELECT status FROM review_reminder", lambda rows: rows and rows[0][0] != "pending",
+                               "reminder after Redis is back", timeout=180)
+        outcome.note(f"pending e-mails sent again: {resent}; reminder {mailed[0][0]}")
+        outcome.lost += 0 if mailed == [("sent",)] else 1
+        outcome.survived = saved_ok and lookup_ok and export_ok and remind_ok and done[0][0] == "done" and mailed == [
+            ("sent",)]
     return outcome
 
 
@@ -483,6 +495,7 @@ CASES = {case.__name__: case for case in (redis_stopped, postgres_restarted, wor
 # --- steps run inside Django (`--step`) ----------------------------------------------------------------------------
 
 def step_seed(number: str = "", institutions: int = 0) -> dict:
+    from institutions.models import Institution
     from reports.models import ReportNumber, ReportNumberBatch
     from reports.staging import ensure_partition
     from tests import factories
@@ -497,8 +510,9 @@ def step_seed(number: str = "", institutions: int = 0) -> dict:
                                                  uploaded_by=filer, status=ReportNumberBatch.Status.DONE)
         ensure_partition(2025)
         ReportNumber.objects.create(institution=filing.institution, batch=batch, year=2025, quarter=1, number=number)
+    Institution.objects.filter(pk=filing.institution_id).update(contact_email="lab@example.cn")  # to be reminded
     return {"filing": filing.pk, "filer": filer.username, "officer": officer.username,
-            "region": filing.institution.city_id}
+            "region": filing.institution.city_id, "institution": filing.institution_id, "year": filing.year.year}
 
 
 def step_seed_review(filings: int) -> dict:
@@ -612,6 +626,17 @@ def step_sweep(later_minutes: float = 0) -> dict:
 
     app.loader.import_default_modules()  # each kind registers itself in its tasks.py, as in the worker
     return sweep(now=timezone.now() + timedelta(minutes=later_minutes))
+
+
+def step_resend_mail(later_minutes: float = 0) -> dict:
+    """The beat task review.resend_pending_mail, as it runs `later_minutes` from now."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from review.reminders import resend_pending
+
+    return {"sent": resend_pending(now=timezone.now() + timedelta(minutes=later_minutes))}
 
 
 def run_step(name: str, arguments: str) -> None:

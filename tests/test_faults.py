@@ -25,7 +25,7 @@ def _survived(outcome):
     assert outcome.survived and outcome.lost == 0, "\n".join(outcome.notes)
 
 
-def test_with_redis_stopped_login_saves_and_lookups_work_and_queued_jobs_run_once_it_is_back(stack):
+def test_with_redis_stopped_logins_saves_lookups_and_reminders_work_and_the_queue_catches_up_once_it_is_back(stack):
     _survived(faults.redis_stopped(stack))
 
 
