@@ -11,8 +11,9 @@ def bench_database_url(url: str, suffix: str) -> str:
 
 
 def time_pages(users: dict, pages: list, repeat: int) -> float:
-    """`pages` are (user key, label, url); prints each page's best time, query count (and size of a download);
-    returns the worst of the best times in ms."""
+    """`pages` are (user key, label, url) or (user key, label, url, before): `before()` runs ahead of each request
+    (e.g. to clear a cache); prints each page's best time, query count (and size of a download); returns the worst
+    of the best times in ms."""
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -22,9 +23,11 @@ def time_pages(users: dict, pages: list, repeat: int) -> float:
         clients[key] = Client()
         clients[key].force_login(user)
     worst = 0.0
-    for key, label, url in pages:
+    for key, label, url, *before in pages:
         times = []
         for _ in range(repeat):
+            for step in before:
+                step()
             with CaptureQueriesContext(connection) as queries:
                 started = time.monotonic()
                 response = clients[key].get(url)

@@ -40,8 +40,8 @@ def load_data(institutions: int):
     from django.utils import timezone
 
     from accounts.models import Role, User
-    from filings.models import Filing, FilingSnapshot, ReportingYear
-    from institutions.models import Institution, Region, ReviewGroup
+    from filings.models import Filing, FilingSnapshot, FilingStatistics, ReportingYear
+    from institutions.models import Institution, ProfessionalField, Region, ReviewGroup
     from review.models import ChasingRecord
 
     started = time.monotonic()
@@ -82,6 +82,21 @@ def load_data(institutions: int):
             "fingerprint": "md5(f.id::text) || md5(f.id::text)",
             "created_at": "coalesce(f.submitted_at, now())",
         }, "FROM filings_filing f WHERE f.status <> 'draft'")
+        # Statistics and professional fields for the peer comparison (同行比较, filings/peers.py): ratios spread around
+        # a field's median, one filing in 97 far off it.
+        insert_select(cursor, FilingStatistics, {
+            "filing_id": "f.id", "staff_total": "5 + f.id %% 300",
+            "revenue": "(5 + f.id %% 300) * (40 + f.id %% 30) * CASE WHEN f.id %% 97 = 0 THEN 20 ELSE 1 END",
+            "reports_total": "(5 + f.id %% 300) * (60 + f.id %% 50)",
+            "instrument_value_total": "(5 + f.id %% 300) * (15 + f.id %% 20)",
+        }, "FROM filings_filing f")
+        field_ids = list(ProfessionalField.objects.order_by("pk").values_list("pk", flat=True))
+        through = Institution.professional_fields.through
+        cursor.execute(
+            f"INSERT INTO {through._meta.db_table} (institution_id, professionalfield_id) "
+            "SELECT i.id, (%s::int[])[1 + i.id %% %s] FROM institutions_institution i",
+            [field_ids, len(field_ids)],
+        )
         insert_select(cursor, ChasingRecord, {
             "institution_id": "i.id", "year": ("%s", [YEAR]), "channel": "'phone'", "note": "'已电话督促'",
             "contacted_on": "current_date - (i.id %% 30)::int",
@@ -91,6 +106,7 @@ def load_data(institutions: int):
 
 
 def measure(repeat: int):
+    from django.core.cache import cache
     from django.test.utils import setup_test_environment
 
     from accounts.models import Role, User
@@ -111,6 +127,9 @@ def measure(repeat: int):
         ("province", "审核队列（省局，有预警 + 长沙市）", f"/review/?warnings=yes&city={changsha.pk}"),
         ("province", "审核队列（省局，第 20 页）", "/review/?page=20"),
         ("group", "审核队列（评审组，第 1 页）", "/review/"),
+        ("province", "审核队列（省局，偏离同行）", "/review/?peers=outliers"),
+        # The peer statistics are cached until an approved filing changes: the first request after an approval.
+        ("province", "审核队列（省局，偏离同行，审核后首次）", "/review/?peers=outliers", cache.clear),
         ("province", "填报进度（全省 14 市州）", "/review/progress/"),
         ("samr", "填报进度（全国）", "/review/progress/"),
         ("city", "未提交机构（长沙市，第 1 页）", "/review/late/"),
