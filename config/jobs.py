@@ -83,8 +83,8 @@ def _broker_errors():
 def send_task(task, *args) -> bool:
     """Send `task` to the broker now; False (logged) when the broker cannot be reached, so the request that started
     it does not fail for a queue that is down for a while. A job stays 排队中 in the database and the sweeper
-    (jobs/sweeper.py) sends it again once the broker is back; a claimed reminder or digest stays 待发送 and
-    review.resend_pending_mail sends it again; other e-mails are only logged."""
+    (jobs/sweeper.py) sends it again once the broker is back; a claimed reminder or digest, or a decision's e-mail,
+    is sent again by review.resend_pending_mail; other e-mails are only logged."""
     try:
         task.delay(*args)
     except _broker_errors() as exc:

@@ -264,9 +264,17 @@ def send_decision_notice(transition_id: int) -> DecisionNotice | None:
     )
     if row.action not in DECISION_SUBJECTS:
         return None
+    # The row is kept even when the mail server fails: it says the task ran (resend_lost_decision_notices).
     notice, _ = DecisionNotice.objects.get_or_create(transition=row)
-    if notice.sent_at:
-        return notice
+    with transaction.atomic():
+        # The lock makes a duplicate delivery (a retry and a resend at once) wait for this one, then find it sent.
+        notice = DecisionNotice.objects.select_for_update().get(pk=notice.pk)
+        if notice.sent_at:
+            return notice
+        return _send_decision_notice(row, notice)
+
+
+def _send_decision_notice(row, notice) -> DecisionNotice:
     filing = row.filing
     recipients = _filer_addresses(filing)
     if not recipients:
@@ -293,6 +301,20 @@ def send_decision_notice(transition_id: int) -> DecisionNotice | None:
     notice.sent_at = timezone.now()
     notice.save(update_fields=["recipients", "sent_at"])
     return notice
+
+
+def resend_lost_decision_notices(now=None) -> int:
+    """Decisions whose e-mail task never ran (its message was lost while the broker was down) are queued again, as
+    pending reminders are (reminders.RESEND_AFTER, RESEND_WITHIN); a task that ran keeps a DecisionNotice row and its
+    mail faults are Celery's to retry."""
+    from .tasks import send_decision_email  # tasks.py imports this module
+
+    now = now or timezone.now()
+    lost = FilingTransition.objects.filter(
+        action__in=DECISION_SUBJECTS, notice__isnull=True,
+        at__range=(now - reminders.RESEND_WITHIN, now - reminders.RESEND_AFTER),
+    ).values_list("pk", flat=True)
+    return sum(1 for pk in lost if send_task(send_decision_email, pk))
 
 
 # --- automatic reminders -----------------------------------------------------------------------------------------

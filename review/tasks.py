@@ -50,8 +50,9 @@ def send_deadline_reminders():
 
 @shared_task(name="review.resend_pending_mail")
 def resend_pending_mail():
-    """Every few minutes (beat): reminders and digests still 待发送 whose message was lost are sent again."""
-    sent = reminders.resend_pending()
+    """Every few minutes (beat): reminders and digests still 待发送, and decision e-mails whose message was lost, are
+    sent again."""
+    sent = reminders.resend_pending() + services.resend_lost_decision_notices()
     if sent:
         log.warning("pending e-mails sent again: %s", sent)
     return sent

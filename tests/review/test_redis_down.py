@@ -14,8 +14,8 @@ from kombu.exceptions import OperationalError
 
 from filings.models import Filing
 from institutions.models import ProfessionalField
-from review import reminders, tasks
-from review.models import Digest, Reminder
+from review import reminders, services, tasks
+from review.models import DecisionNotice, Digest, Reminder
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -120,3 +120,25 @@ def test_the_beat_schedule_resends_pending_mail_every_few_minutes():
 
     entry = settings.CELERY_BEAT_SCHEDULE["resend-pending-mail"]
     assert entry["task"] == tasks.resend_pending_mail.name and entry["schedule"] <= 600
+
+
+def test_a_decision_whose_e_mail_message_was_lost_is_e_mailed_once_by_the_resend(broker_gone, client, monkeypatch):
+    institution = factories.filing_ready_institution(city=factories.region("430100"))
+    factories.FilerFactory(institution=institution, email="filer@example.cn")
+    filing = factories.make_filing(institution, year=factories.ReportingYearFactory(), status=Filing.Status.IN_REVIEW)
+    client.force_login(factories.ProvincialReviewerFactory())
+    with monkeypatch.context() as patch:
+        patch.setattr("django.db.connection.on_commit", lambda func, robust=False: func())
+        client.post(reverse("review:approve", args=[filing.pk]), {"version": filing.version})
+    decision = filing.transitions.get(action="approve")
+    assert not DecisionNotice.objects.exists() and not mail.outbox  # the message never reached a worker
+
+    monkeypatch.undo()  # the broker is back
+    assert services.resend_lost_decision_notices() == 0  # too recent: its message may merely be slow
+    later = timezone.now() + reminders.RESEND_AFTER + datetime.timedelta(seconds=1)
+    assert services.resend_lost_decision_notices(now=later) == 1
+    assert [message.to for message in mail.outbox] == [["filer@example.cn"]]
+    assert DecisionNotice.objects.get().transition == decision
+    assert services.resend_lost_decision_notices(now=later) == 0  # a task that ran is Celery's to retry
+    services.send_decision_notice(decision.pk)  # a duplicate delivery sends nothing
+    assert len(mail.outbox) == 1
