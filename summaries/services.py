@@ -1,6 +1,8 @@
 """Starting, running, retrying and expiring exports. The task in tasks.py only calls run_export."""
 import logging
 import os
+import shutil
+import tempfile
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -18,7 +20,7 @@ from filings.models import ReportingYear
 
 from .models import ExportJob
 from .registry import get_kind
-from .xlsx import new_workbook
+from .xlsx import SCRATCH_PREFIX, new_workbook
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +148,29 @@ def purge_expired_exports(now=None) -> int:
     if count:
         log.info("purged %s expired exports", count)
     return count
+
+
+# No export runs this long: older unfinished files are what a killed worker left behind.
+ABANDONED_AFTER = timedelta(days=1)
+
+
+def purge_abandoned_files(now=None) -> int:
+    """Remove what a killed worker left behind (its `finally` never ran): unfinished exports (`exports/.*.part`)
+    and the workbook writer's scratch directories, once untouched for ABANDONED_AFTER; the number removed."""
+    cutoff = (now or timezone.now()) - ABANDONED_AFTER
+    leftovers = [*export_directory().glob(".*.part"), *Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*")]
+    removed = 0
+    for path in leftovers:
+        try:
+            if path.stat().st_mtime >= cutoff.timestamp():
+                continue
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+        except FileNotFoundError:  # another purge, or the run finishing after all
+            continue
+        removed += 1
+    if removed:
+        log.warning("removed %s unfinished export file(s) left by a stopped worker", removed)
+    return removed
 
 
 def open_download(job: ExportJob, *, actor):

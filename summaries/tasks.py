@@ -20,6 +20,7 @@ def build_export(self, job_id: int):
 
 @shared_task(name="summaries.purge_expired_exports")
 def purge_expired_exports():
+    services.purge_abandoned_files()
     return services.purge_expired_exports()
 
 

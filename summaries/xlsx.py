@@ -28,6 +28,10 @@ HEADER_FILL = "#DDEBF7"
 _NUMBERS = (int, float, Decimal)
 
 
+# The writer's scratch directories under the system's temporary directory (a killed worker leaves its own behind).
+SCRATCH_PREFIX = "qts-xlsx-"
+
+
 @dataclass(frozen=True)
 class Column:
     header: str
@@ -42,7 +46,7 @@ class Workbook:
     def __init__(self, target):
         self.target = target
         # The sheets' row files live here, so that a discarded workbook leaves none behind.
-        self._scratch = tempfile.TemporaryDirectory(prefix="qts-xlsx-")
+        self._scratch = tempfile.TemporaryDirectory(prefix=SCRATCH_PREFIX)
         self.book = xlsxwriter.Workbook(target, {
             "constant_memory": True,
             "tmpdir": self._scratch.name,

@@ -1,5 +1,8 @@
 """Exports: who may start which scope, the task's states, download permission, retention, failures, safe cells."""
+import os
 import subprocess
+import tempfile
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,6 +14,7 @@ from openpyxl import load_workbook
 
 from summaries import services
 from summaries.models import ExportJob
+from summaries.xlsx import SCRATCH_PREFIX
 from tests import factories
 
 
@@ -238,6 +242,26 @@ def test_retry_is_refused_for_a_job_that_is_not_failed(two_provinces, media):
         services.retry_export(job, actor=officer)
     with pytest.raises(PermissionDenied):
         services.retry_export(job, actor=two_provinces["users"]["admin"])
+
+
+def test_the_clean_up_removes_what_a_killed_worker_left_behind_once_a_day_old(media, tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the scratch directories of this test only
+    day_old = time.time() - services.ABANDONED_AFTER.total_seconds() - 60
+    part = services.export_directory() / ".7-abc.xlsx.part"
+    part.write_bytes(b"PK half")
+    scratch = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX))
+    (scratch / "rows.tmp").write_bytes(b"rows")
+    for path in (part, scratch):
+        os.utime(path, (day_old, day_old))
+    running = services.export_directory() / ".8-def.xlsx.part"  # a run still writing
+    running.write_bytes(b"PK")
+    running_scratch = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX))
+    finished = services.export_directory() / "9-register-12345678.xlsx"
+    finished.write_bytes(b"PK done")
+    os.utime(finished, (day_old, day_old))
+    assert services.purge_abandoned_files() == 2
+    assert not part.exists() and not scratch.exists()
+    assert running.exists() and running_scratch.exists() and finished.exists()
 
 
 @pytest.mark.django_db
