@@ -10,11 +10,11 @@ each may see") is tested in `tests/test_access.py`.
 """
 from django.db.models import Q
 
-from institutions.models import Institution, Region, ReviewGroup, ReviewingAuthority
+from institutions.models import Institution, Region, ReviewingAuthority
 from reports.models import Complaint
 
 from .models import RegistrationRequest, Role
-from .scoping import visible_to
+from .scoping import member_review_groups, visible_to
 
 # The roles behind the capabilities below; private, so that callers name the capability, not the roles.
 _REVIEWERS = frozenset({Role.PROVINCIAL_REVIEWER, Role.SAMR_REVIEWER, Role.GROUP_REVIEWER, Role.ADMIN})
@@ -99,7 +99,7 @@ def _is_reviewing_authority(user, institution) -> bool:
     role = _role(user)
     if role == Role.GROUP_REVIEWER:
         return (institution.reviewing_authority == ReviewingAuthority.GROUP
-                and ReviewGroup.objects.filter(pk=institution.review_group_id, is_active=True, members=user).exists())
+                and member_review_groups(user).filter(pk=institution.review_group_id).exists())
     if role == Role.SAMR_REVIEWER:
         return institution.reviewing_authority == ReviewingAuthority.SAMR
     if role == Role.PROVINCIAL_REVIEWER:
@@ -131,7 +131,7 @@ def authority_q(user) -> Q:
     role = _role(user)
     if role == Role.GROUP_REVIEWER:
         return Q(institution__reviewing_authority=ReviewingAuthority.GROUP,
-                 institution__review_group__in=_member_groups(user))
+                 institution__review_group__in=member_review_groups(user))
     if role == Role.SAMR_REVIEWER:
         return Q(institution__reviewing_authority=ReviewingAuthority.SAMR)
     if role == Role.PROVINCIAL_REVIEWER:
@@ -139,11 +139,6 @@ def authority_q(user) -> Q:
     if role == Role.ADMIN:
         return Q()
     return Q(pk__in=[])
-
-
-def _member_groups(user):
-    """The active review groups the user belongs to, as a subquery (no query of its own)."""
-    return ReviewGroup.objects.filter(is_active=True, members=user).values("pk")
 
 
 def can_decide_identity_changes(user) -> bool:

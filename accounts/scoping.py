@@ -42,11 +42,12 @@ def visible_to(user, model_or_queryset) -> models.QuerySet:
     if role == Role.GROUP_REVIEWER:
         # The institutions SAMR assigned to the user's active review groups, read now (a removal applies at once).
         prefix = "" if lookups.institution == "pk" else f"{lookups.institution}__"
-        return queryset.filter(**{f"{prefix}review_group__in": _member_groups(user)})
+        return queryset.filter(**{f"{prefix}review_group__in": member_review_groups(user)})
     return queryset.none()
 
 
-def _member_groups(user) -> models.QuerySet:
+def member_review_groups(user) -> models.QuerySet:
+    """The active review groups the user belongs to, as a subquery (no query of its own)."""
     from institutions.models import ReviewGroup  # institutions.models imports this module (ScopeLookups)
 
     return ReviewGroup.objects.filter(is_active=True, members=user).values("pk")

@@ -302,17 +302,16 @@ def check_institution(institution, year: int) -> list[Finding]:
 def check_peers(filing, comparisons=None) -> list[Finding]:
     """Warnings W221–W224: a ratio far from the median of the filing's peers (filings.peers holds the rule).
     `comparisons`: the filing's, when the caller computed many filings' at once (peers.peer_comparisons)."""
-    from .models import FilingStatistics as M
-
     findings = []
     if comparisons is None:
         comparisons = peers.compare([peers.target_of(filing)]).get(filing.pk, [])
     for item in peers.strongest_by_ratio([c for c in comparisons if c.is_outlier]):
         ratio, unit = item.ratio, item.ratio.unit
         value, median = peers.format_value(item.value), peers.format_value(item.median)
+        quotient = f"{_statistics_label(ratio.numerator)}÷{_statistics_label(ratio.denominator)}"
         findings.append(Finding(
             ratio.code, WARNING, f"statistics.{ratio.numerator}",
-            f"“{ratio.label}”（{_label(M, ratio.numerator)}÷{_label(M, ratio.denominator)}）为 {value} {unit}，"
+            f"“{ratio.label}”（{quotient}）为 {value} {unit}，"
             f"同领域同规模机构中位数为 {median} {unit}"
             f"（{item.group}，{item.peers} 家），明显偏离同行，请核对；数字无误的，请说明原因。",
             _statistics_fields(ratio.denominator),
